@@ -1,0 +1,103 @@
+"""Database tables: orders, their timeline, and every callback that ever arrived."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from checkout.extensions import db
+
+
+def utcnow() -> datetime:
+    """Return the current UTC time, naive, as stored alike by SQLite and PostgreSQL."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def new_request_id() -> str:
+    """Return an unguessable URL-safe order id (128 random bits)."""
+    return secrets.token_urlsafe(16)
+
+
+class OrderStatus(StrEnum):
+    CREATED = "created"
+    PENDING = "pending"
+    PAID = "paid"
+    FAILED = "failed"
+    EXPIRED = "expired"
+
+    @property
+    def is_final(self) -> bool:
+        return self in {OrderStatus.PAID, OrderStatus.FAILED, OrderStatus.EXPIRED}
+
+
+class Order(db.Model):
+    __tablename__ = "orders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[str] = mapped_column(String(64), unique=True, default=new_request_id)
+    # The hidden token of the rendered form: one form, one order, however often it is posted.
+    submission_token: Mapped[str] = mapped_column(String(64), unique=True)
+    amount: Mapped[int] = mapped_column(BigInteger)  # minor units
+    currency: Mapped[str] = mapped_column(String(3))
+    method: Mapped[str | None] = mapped_column(String(32))
+    language: Mapped[str] = mapped_column(String(2))
+    bank_app: Mapped[str | None] = mapped_column(String(16))
+    site_login: Mapped[str] = mapped_column(String(64))
+    customer_type: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default=OrderStatus.CREATED, index=True)
+    gateway_key: Mapped[str | None] = mapped_column(String(255))
+    redirect_url: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    # Set when a callback disagreed with the order (amount, currency, fail after paid).
+    review_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    paid_at: Mapped[datetime | None]
+
+    events: Mapped[list[OrderEvent]] = relationship(
+        back_populates="order", order_by="OrderEvent.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def order_status(self) -> OrderStatus:
+        return OrderStatus(self.status)
+
+
+class OrderEvent(db.Model):
+    """One line of an order's timeline: a state change or something worth knowing."""
+
+    __tablename__ = "order_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str | None] = mapped_column(String(16))
+    detail: Mapped[dict | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    order: Mapped[Order] = relationship(back_populates="events")
+
+
+class CallbackRecord(db.Model):
+    """A callback exactly as it arrived, stored before anything acts on it."""
+
+    __tablename__ = "callbacks"
+    __table_args__ = (Index("ix_callbacks_request_id", "request_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    source_ip: Mapped[str | None] = mapped_column(String(64))
+    content_type: Mapped[str | None] = mapped_column(String(255))
+    headers: Mapped[dict | None] = mapped_column(JSON)
+    body: Mapped[str] = mapped_column(Text, default="")
+    body_truncated: Mapped[bool] = mapped_column(default=False)
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    gateway_status: Mapped[str | None] = mapped_column(String(64))
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
+    outcome: Mapped[str] = mapped_column(String(32), default="received")
+    detail: Mapped[str | None] = mapped_column(Text)

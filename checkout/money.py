@@ -1,0 +1,67 @@
+"""Exact money: text in major units becomes an integer of minor units, never a float."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from babel.numbers import format_currency
+
+from checkout.catalogue import currency_exponent
+
+# Plain decimal notation only: no sign, exponent, NaN, Infinity, grouping or underscores.
+MAX_AMOUNT_CHARS = 24
+AMOUNT_PATTERN = re.compile(r"(?P<whole>[0-9]+)(?:[.,](?P<fraction>[0-9]+))?")
+
+
+class AmountError(ValueError):
+    """The amount text cannot be turned into a payable amount; the message is for customers."""
+
+
+def parse_amount(text: str, currency: str, max_minor: int | None = None) -> int:
+    """Convert an amount typed in major units (`"90.00"`) to integer minor units (`9000`).
+
+    :raise AmountError: with a message fit to show next to the field.
+    """
+    cleaned = (text or "").strip()
+    if not cleaned:
+        raise AmountError("Enter an amount.")
+    match = AMOUNT_PATTERN.fullmatch(cleaned) if len(cleaned) <= MAX_AMOUNT_CHARS else None
+    if match is None:
+        raise AmountError("Enter the amount as a plain number, for example 90.00.")
+    exponent = currency_exponent(currency)
+    fraction = match["fraction"] or ""
+    if len(fraction) > exponent:
+        if exponent == 0:
+            raise AmountError(f"{currency} has no minor units: enter a whole number.")
+        raise AmountError(f"{currency} allows at most {exponent} digits after the point.")
+    minor = int(match["whole"]) * 10**exponent + int(fraction.ljust(exponent, "0") or "0")
+    if minor <= 0:
+        raise AmountError("The amount must be greater than zero.")
+    if max_minor is not None and minor > max_minor:
+        raise AmountError(f"The amount must not exceed {format_minor(max_minor, currency)}.")
+    return minor
+
+
+def to_minor(major: str | int | Decimal, currency: str) -> int:
+    """Convert a configured major-unit amount (e.g. a limit) to minor units exactly."""
+    value = Decimal(str(major)) * 10 ** currency_exponent(currency)
+    if value != value.to_integral_value():
+        raise ValueError(f"{major} {currency} has more decimals than {currency} allows")
+    return int(value)
+
+
+def to_major(minor: int, currency: str) -> Decimal:
+    """Return the exact major-unit Decimal of an amount in minor units."""
+    return Decimal(minor).scaleb(-currency_exponent(currency))
+
+
+def format_minor(minor: int, currency: str, locale: str = "en") -> str:
+    """Format minor units for people, e.g. `9000, "KZT"` → `KZT 90.00`."""
+    return format_currency(to_major(minor, currency), currency, locale=locale)
+
+
+def format_plain(minor: int, currency: str) -> str:
+    """Return the amount as the form expects it back, e.g. `90.00` (no grouping)."""
+    exponent = currency_exponent(currency)
+    return f"{to_major(minor, currency):.{exponent}f}"

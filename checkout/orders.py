@@ -1,0 +1,161 @@
+"""The orders service: creating orders and every change of their state, in one place.
+
+A state change is a compare-and-set in the database (`UPDATE ... WHERE status = :seen`),
+so concurrent requests in any number of processes apply each change once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from checkout.extensions import db
+from checkout.gateway import GatewayClient, GatewayError, TokenRequest
+from checkout.models import Order, OrderEvent, OrderStatus, utcnow
+
+
+@dataclass(frozen=True)
+class CheckoutDetails:
+    """What the customer asked to pay, already validated (amount in minor units)."""
+
+    amount: int
+    currency: str
+    method: str | None
+    language: str
+    bank_app: str | None
+    site_login: str
+    customer_type: str
+
+    def matches(self, order: Order) -> bool:
+        """Tell whether an existing order was created from these same details."""
+        return all(getattr(order, name) == value for name, value in vars(self).items())
+
+
+class SubmissionConflict(Exception):
+    """A form's submission token was already used for an order with other details."""
+
+    def __init__(self, order: Order) -> None:
+        super().__init__(order.request_id)
+        self.order = order
+
+
+def get_order(request_id: str) -> Order | None:
+    """Return the order with this request_id, or None."""
+    return db.session.scalar(select(Order).where(Order.request_id == request_id))
+
+
+def create_order(details: CheckoutDetails, submission_token: str) -> tuple[Order, bool]:
+    """Create the order for a submitted form, or return the one that form already made.
+
+    The unique submission token makes a double click, a back-button resubmit or a retry
+    land on the same order, even when the copies race in different processes.
+
+    :return: the order, and whether this call created it.
+    :raise SubmissionConflict: when the token was used with different details.
+    """
+    order = Order(submission_token=submission_token, **vars(details))
+    db.session.add(order)
+    try:
+        db.session.flush()
+        record_event(order, "created", to_status=OrderStatus.CREATED)
+        db.session.commit()
+        return order, True
+    except IntegrityError:
+        db.session.rollback()
+    existing = db.session.scalar(select(Order).where(Order.submission_token == submission_token))
+    if existing is None:  # pragma: no cover - the unique row cannot vanish
+        raise RuntimeError("submission token conflict without an order")
+    if not details.matches(existing):
+        raise SubmissionConflict(existing)
+    return existing, False
+
+
+def request_payment(order: Order, client: GatewayClient, token_request: TokenRequest) -> None:
+    """Ask the gateway for the order's payment key and record the answer.
+
+    On success the order becomes pending with its key or redirect URL; on a gateway error
+    it becomes failed with the reason stored, and the error is raised again for the page.
+
+    :raise GatewayError: when the gateway gave no usable answer.
+    """
+    # The request holds no secret: the signature is added by the client when it posts.
+    record_event(order, "token_requested", detail=token_request.fields())
+    db.session.commit()
+    try:
+        answer = client.obtain_token(token_request)
+    except GatewayError as error:
+        current_app.logger.warning(
+            "obtain_token failed request_id=%s reason=%s", order.request_id, error.reason
+        )
+        set_status(
+            order,
+            OrderStatus.FAILED,
+            expected=OrderStatus.CREATED,
+            kind="token_failed",
+            detail={"reason": error.reason},
+            error=error.reason,
+        )
+        raise
+    set_status(
+        order,
+        OrderStatus.PENDING,
+        expected=OrderStatus.CREATED,
+        kind="token_received",
+        detail={"key": bool(answer.key), "redirect_url": answer.redirect_url},
+        gateway_key=answer.key,
+        redirect_url=answer.redirect_url,
+    )
+
+
+def set_status(
+    order: Order,
+    new: OrderStatus,
+    *,
+    expected: OrderStatus,
+    kind: str,
+    detail: dict[str, Any] | None = None,
+    **values: Any,
+) -> bool:
+    """Move an order from `expected` to `new` if nobody else moved it first, and commit.
+
+    :return: whether this call applied the change.
+    """
+    result = db.session.execute(
+        update(Order)
+        .where(Order.id == order.id, Order.status == expected)
+        .values(status=new, updated_at=utcnow(), **values)
+        .execution_options(synchronize_session=False)
+    )
+    applied = result.rowcount == 1
+    if applied:
+        record_event(order, kind, from_status=expected, to_status=new, detail=detail)
+        current_app.logger.info(
+            "order %s request_id=%s %s -> %s", kind, order.request_id, expected, new
+        )
+    db.session.commit()
+    db.session.refresh(order)
+    return applied
+
+
+def record_event(
+    order: Order,
+    kind: str,
+    *,
+    from_status: str | None = None,
+    to_status: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Add a line to the order's timeline (committed with the caller's transaction)."""
+    db.session.add(
+        OrderEvent(
+            order_id=order.id,
+            kind=kind,
+            from_status=from_status,
+            to_status=to_status,
+            detail=detail,
+        )
+    )

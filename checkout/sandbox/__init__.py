@@ -1,0 +1,26 @@
+"""The embedded sandbox gateway: plays Cactusgino's part so the demo needs no account.
+
+Self-contained: removing this package and its `init_app` call leaves a checkout that
+talks only to the gateway named by `GATEWAY_BASE_URL`.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from checkout.extensions import csrf
+from checkout.gateway_config import SANDBOX_PREFIX
+from checkout.sandbox import models  # noqa: F401  (registers the table)
+from checkout.sandbox.server import LoopbackServer
+from checkout.sandbox.views import bp
+
+
+def init_app(app: Flask) -> None:
+    """Mount the sandbox when it is enabled and no other gateway is configured."""
+    if not app.config["SANDBOX_ENABLED"] or app.config["GATEWAY_BASE_URL"]:
+        return
+    # A gateway's API and hosted form carry no CSRF token of ours; the one-time,
+    # unguessable key guards the hosted form.
+    csrf.exempt(bp)
+    app.register_blueprint(bp, url_prefix=SANDBOX_PREFIX)
+    app.extensions["sandbox"] = LoopbackServer(app, SANDBOX_PREFIX)

@@ -1,0 +1,49 @@
+"""A loopback HTTP listener through which our server calls its own embedded sandbox.
+
+Calling the sandbox through the public port would deadlock a server whose workers are all
+busy waiting for themselves (gunicorn's sync workers, one request per process). Each process
+therefore serves the same app on its own loopback port from a daemon thread, started on
+first use, and the gateway client posts there: real HTTP, no in-process shortcut, and no
+worker of the public pool is ever needed to answer it.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+from flask import Flask
+from werkzeug.serving import BaseWSGIServer, make_server
+
+
+class LoopbackServer:
+    """Serves an app on 127.0.0.1 at a free port, once per process."""
+
+    def __init__(self, app: Flask, path_prefix: str) -> None:
+        self.app = app
+        self.path_prefix = path_prefix
+        self._lock = threading.Lock()
+        self._server: BaseWSGIServer | None = None
+        self._pid: int | None = None
+
+    def api_base_url(self) -> str:
+        """Return the base URL of the sandbox on the loopback listener, starting it if need be."""
+        with self._lock:
+            # A forked worker inherits the parent's object but not its thread: start anew.
+            if self._server is None or self._pid != os.getpid():
+                self._server = make_server("127.0.0.1", 0, self.app, threaded=True)
+                self._pid = os.getpid()
+                thread = threading.Thread(
+                    target=self._server.serve_forever, name="sandbox-loopback", daemon=True
+                )
+                thread.start()
+            port = self._server.server_port
+        return f"http://127.0.0.1:{port}{self.path_prefix}"
+
+    def shutdown(self) -> None:
+        """Stop the listener (tests call this to free the port)."""
+        with self._lock:
+            if self._server is not None and self._pid == os.getpid():
+                self._server.shutdown()
+                self._server.server_close()
+            self._server = None

@@ -1,0 +1,163 @@
+"""The customer's pages: checkout form, payment page, order status."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, url_for
+from sqlalchemy import text
+from werkzeug.wrappers import Response
+
+from checkout import catalogue
+from checkout.extensions import db
+from checkout.forms import CheckoutForm
+from checkout.gateway import GatewayError, TokenRequest, open_url
+from checkout.gateway_config import browser_gateway_base, gateway_client, public_url
+from checkout.models import Order, OrderStatus
+from checkout.orders import (
+    CheckoutDetails,
+    SubmissionConflict,
+    create_order,
+    get_order,
+    request_payment,
+)
+from checkout.policy import customer_type_for
+
+bp = Blueprint("checkout", __name__)
+
+
+def new_submission_token() -> str:
+    """Return the hidden token that ties one rendered form to at most one order."""
+    return secrets.token_urlsafe(16)
+
+
+def render_form(
+    form: CheckoutForm, status: int = 200, message: str | None = None
+) -> tuple[str, int]:
+    """Render the checkout form with a fresh submission token and an optional message."""
+    form.submission_token.data = new_submission_token()
+    return render_template("checkout/form.html", form=form, message=message), status
+
+
+@bp.get("/")
+def checkout_form() -> tuple[str, int]:
+    form = CheckoutForm(formdata=None, currency=None, language=catalogue.DEFAULT_LANGUAGE)
+    form.currency.data = form.currency.choices[0][0]
+    return render_form(form)
+
+
+@bp.post("/")
+def submit_checkout() -> Response | tuple[str, int]:
+    form = CheckoutForm()
+    if not form.validate():
+        return render_form(form, 422, "Please correct the highlighted fields.")
+    details = CheckoutDetails(
+        amount=form.amount_minor,
+        currency=form.currency.data,
+        method=form.method.data or None,
+        language=form.language.data,
+        bank_app=form.chosen_bank_app,
+        site_login=form.site_login.data,
+        customer_type=customer_type_for(form.site_login.data),
+    )
+    try:
+        order, created = create_order(details, form.submission_token.data)
+    except SubmissionConflict:
+        return render_form(
+            form,
+            409,
+            "This form was already submitted with other details. Please check "
+            "them and press Pay again.",
+        )
+    if created:
+        try:
+            request_payment(order, gateway_client(), token_request_for(order))
+        except GatewayError as error:
+            return render_form(form, 502, error.customer_message)
+    elif order.status == OrderStatus.FAILED and not order.gateway_key:
+        return render_form(form, 502, "We could not start this payment. Please try again.")
+    return next_step(order)
+
+
+def token_request_for(order: Order) -> TokenRequest:
+    """Build the obtain_token parameters for an order."""
+    config = current_app.config
+    return TokenRequest(
+        merchant_id=config["MERCHANT_ID"],
+        site_id=int(config["SITE_ID"]),
+        site_login=order.site_login,
+        request_id=order.request_id,
+        amount=order.amount,
+        currency=order.currency,
+        language=order.language,
+        customer_type=order.customer_type,
+        method=order.method,
+        success_url=public_url("checkout.order_success", request_id=order.request_id),
+        fail_url=public_url("checkout.order_fail", request_id=order.request_id),
+        additional_fields={"bank_app": order.bank_app} if order.bank_app else None,
+    )
+
+
+def next_step(order: Order) -> Response:
+    """Send the customer where the gateway wants them: its page, or our payment page."""
+    if order.redirect_url and not order.order_status.is_final:
+        return redirect(order.redirect_url, 303)
+    return redirect(url_for("checkout.pay", request_id=order.request_id), 303)
+
+
+def order_or_404(request_id: str) -> Order:
+    """Return the order or answer 404."""
+    order = get_order(request_id) if len(request_id) <= 64 else None
+    if order is None:
+        abort(404, description="We could not find this order.")
+    return order
+
+
+@bp.get("/pay/<request_id>")
+def pay(request_id: str) -> Response | str:
+    order = order_or_404(request_id)
+    if order.order_status.is_final:
+        return redirect(url_for("checkout.order_page", request_id=request_id), 303)
+    if order.redirect_url and not order.gateway_key:
+        return redirect(order.redirect_url, 303)
+    form_url = open_url(browser_gateway_base(), order.gateway_key) if order.gateway_key else None
+    return render_template("checkout/pay.html", order=order, form_url=form_url)
+
+
+@bp.get("/orders/<request_id>")
+def order_page(request_id: str) -> str:
+    return render_template("checkout/order.html", order=order_or_404(request_id))
+
+
+@bp.get("/orders/<request_id>/success")
+def order_success(request_id: str) -> str:
+    # The redirect proves nothing: the page shows what the verified callbacks said.
+    return order_page(request_id)
+
+
+@bp.get("/orders/<request_id>/fail")
+def order_fail(request_id: str) -> str:
+    return order_page(request_id)
+
+
+@bp.get("/orders/<request_id>/status")
+def order_status(request_id: str) -> Response:
+    order = order_or_404(request_id)
+    response = jsonify(
+        request_id=order.request_id,
+        status=order.status,
+        amount=order.amount,
+        currency=order.currency,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/healthz")
+def healthz() -> tuple[Response, int]:
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception as error:  # any database failure means "not healthy", never a 500
+        current_app.logger.error("healthz database check failed: %s", type(error).__name__)
+        return jsonify(status="error", database="unavailable"), 503
+    return jsonify(status="ok", database="ok"), 200

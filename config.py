@@ -1,0 +1,112 @@
+"""Configuration classes read from the environment (and `.env` under `flask run`).
+
+`APP_ENV` picks the class: `development` (default), `testing` or `production`.
+"""
+
+from __future__ import annotations
+
+import os
+
+DEV_SECRET_KEY = "dev-only-secret-key-change-me"
+DEV_GATEWAY_SECRET = "sandbox-secret"
+DEV_MERCHANT_ID = "sandbox-merchant"
+DEV_SITE_ID = "1"
+
+DEFAULT_CURRENCIES = "KZT,RUB,UZS,AZN,UAH,TRY,BRL,INR,IDR,USD,EUR"
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    """Return an environment variable, treating an empty value as unset."""
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    """Return an environment variable read as a yes/no flag."""
+    value = env(name)
+    if value is None:
+        return default
+    return value.lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    """Return a comma-separated environment variable as a list of trimmed items."""
+    raw = env(name, default) or ""
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+class Config:
+    """Development defaults: SQLite under `instance/` and the embedded sandbox gateway."""
+
+    APP_ENV = "development"
+    SECRET_KEY = env("SECRET_KEY", DEV_SECRET_KEY)
+    # None means "a SQLite file in the instance folder"; create_app fills in the path.
+    SQLALCHEMY_DATABASE_URI = env("DATABASE_URL")
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+
+    # Unset means the embedded sandbox gateway; https://cactusgino.com is the live one.
+    GATEWAY_BASE_URL = env("GATEWAY_BASE_URL")
+    GATEWAY_ALLOWED_REDIRECT_HOSTS = env_list("GATEWAY_ALLOWED_REDIRECT_HOSTS")
+    MERCHANT_ID = env("MERCHANT_ID", DEV_MERCHANT_ID)
+    SITE_ID = env("SITE_ID", DEV_SITE_ID)
+    GATEWAY_SECRET = env("GATEWAY_SECRET", DEV_GATEWAY_SECRET)
+    GATEWAY_SIGNATURE_SCHEME = env("GATEWAY_SIGNATURE_SCHEME", "hmac-sha256")
+    GATEWAY_TIMEOUT = float(env("GATEWAY_TIMEOUT", "10"))
+    GATEWAY_CONNECT_TIMEOUT = float(env("GATEWAY_CONNECT_TIMEOUT", "3.05"))
+    PUBLIC_BASE_URL = env("PUBLIC_BASE_URL")
+
+    CHECKOUT_CURRENCIES = env_list("CHECKOUT_CURRENCIES", DEFAULT_CURRENCIES)
+    # Largest amount a customer may pay, in major units, and per-currency overrides.
+    CHECKOUT_MAX_AMOUNT = env("CHECKOUT_MAX_AMOUNT", "1000000")
+    CHECKOUT_MAX_AMOUNTS = env_list("CHECKOUT_MAX_AMOUNTS")
+    # The customer never declares itself trusted: merchant policy decides.
+    CUSTOMER_TYPE = env("CUSTOMER_TYPE", "regular")
+    TRUSTED_LOGINS = env_list("TRUSTED_LOGINS")
+
+    SANDBOX_ENABLED = env_bool("SANDBOX_ENABLED", True)
+    SANDBOX_REDIRECT = env_bool("SANDBOX_REDIRECT", False)
+    SANDBOX_REDIRECT_METHODS = env_list("SANDBOX_REDIRECT_METHODS")
+    # Where the sandbox posts callbacks; unset = `/callback` on the site of success_url.
+    SANDBOX_CALLBACK_URL = env("SANDBOX_CALLBACK_URL")
+    # 6 tries, waiting 2, 4, 8, 16 and 32 s between them: about a minute, like real gateways.
+    SANDBOX_CALLBACK_TRIES = int(env("SANDBOX_CALLBACK_TRIES", "6"))
+    SANDBOX_CALLBACK_BACKOFF = float(env("SANDBOX_CALLBACK_BACKOFF", "2"))
+
+    WTF_CSRF_TIME_LIMIT = None  # a customer may leave the form open for a while
+    MAX_CONTENT_LENGTH = 1024 * 1024
+
+
+class TestingConfig(Config):
+    """Settings for the test suite: its own database, fast and deterministic."""
+
+    APP_ENV = "testing"
+    TESTING = True
+    SECRET_KEY = "testing-secret-key"
+    GATEWAY_SECRET = "testing-gateway-secret"
+    WTF_CSRF_ENABLED = False
+
+
+class ProductionConfig(Config):
+    """A real shop: secrets must be set and the sandbox is off unless asked for."""
+
+    APP_ENV = "production"
+    SANDBOX_ENABLED = env_bool("SANDBOX_ENABLED", False)
+    SESSION_COOKIE_SECURE = True
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": Config,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_from_env() -> type[Config]:
+    """Return the config class named by `APP_ENV`."""
+    name = env("APP_ENV", "development")
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise SystemExit(f"APP_ENV must be one of {', '.join(CONFIGS)}, not {name!r}") from None
