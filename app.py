@@ -10,7 +10,7 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from checkout import catalogue, errors, security, signing
+from checkout import catalogue, errors, security, signals, signing
 from checkout.extensions import csrf, db
 from checkout.money import format_minor, to_minor
 from config import Config, config_from_env
@@ -56,6 +56,9 @@ def check_config(config: dict[str, Any]) -> None:
             to_minor(limit, code)
         int(config["SITE_ID"])
         catalogue.CustomerType(config["CUSTOMER_TYPE"])
+        for word, state in config["CALLBACK_STATUS_MAP"].items():
+            if state not in {"pending", "paid", "failed", "expired"}:
+                raise ValueError(f"GATEWAY_STATUS_MAP: {word!r} maps to unknown state {state!r}")
     except (ValueError, ArithmeticError) as error:
         raise SystemExit(f"Configuration error: {error}") from None
 
@@ -70,12 +73,14 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     csrf.init_app(app)
     security.init_app(app)
+    signals.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
-    from checkout import sandbox, views
+    from checkout import callback_views, sandbox, views
 
     app.register_blueprint(views.bp)
+    app.register_blueprint(callback_views.bp)
     sandbox.init_app(app)
 
 

@@ -12,6 +12,16 @@ DEV_GATEWAY_SECRET = "sandbox-secret"
 DEV_MERCHANT_ID = "sandbox-merchant"
 DEV_SITE_ID = "1"
 
+# Gateway status words → our order states (DESIGN §5); GATEWAY_STATUS_MAP adds or overrides.
+DEFAULT_STATUS_MAP = {
+    **dict.fromkeys(["success", "paid", "completed", "approved"], "paid"),
+    **dict.fromkeys(
+        ["fail", "failed", "declined", "canceled", "cancelled", "rejected", "error"], "failed"
+    ),
+    "expired": "expired",
+    **dict.fromkeys(["pending", "processing", "created", "in_progress"], "pending"),
+}
+
 DEFAULT_CURRENCIES = "KZT,RUB,UZS,AZN,UAH,TRY,BRL,INR,IDR,USD,EUR"
 
 
@@ -27,6 +37,12 @@ def env_bool(name: str, default: bool = False) -> bool:
     if value is None:
         return default
     return value.lower() in {"1", "true", "yes", "on"}
+
+
+def env_map(name: str) -> dict[str, str]:
+    """Return a `key=value,key=value` environment variable as a dict (keys lowercased)."""
+    pairs = (item.partition("=") for item in env_list(name))
+    return {key.strip().lower(): value.strip() for key, _, value in pairs}
 
 
 def env_list(name: str, default: str = "") -> list[str]:
@@ -62,6 +78,9 @@ class Config:
     # The customer never declares itself trusted: merchant policy decides.
     CUSTOMER_TYPE = env("CUSTOMER_TYPE", "regular")
     TRUSTED_LOGINS = env_list("TRUSTED_LOGINS")
+
+    CALLBACK_STATUS_MAP = {**DEFAULT_STATUS_MAP, **env_map("GATEWAY_STATUS_MAP")}
+    CALLBACK_MAX_BYTES = int(env("CALLBACK_MAX_BYTES", str(64 * 1024)))
 
     SANDBOX_ENABLED = env_bool("SANDBOX_ENABLED", True)
     SANDBOX_REDIRECT = env_bool("SANDBOX_REDIRECT", False)

@@ -34,6 +34,23 @@ class OrderStatus(StrEnum):
         return self in {OrderStatus.PAID, OrderStatus.FAILED, OrderStatus.EXPIRED}
 
 
+class CallbackOutcome(StrEnum):
+    """What became of a callback; stored on its record."""
+
+    RECEIVED = "received"
+    ACCEPTED = "accepted"
+    DUPLICATE = "duplicate"
+    TOO_LARGE = "too_large"
+    MALFORMED = "malformed"
+    BAD_SIGNATURE = "bad_signature"
+    FORBIDDEN_SOURCE = "forbidden_source"
+    UNKNOWN_ORDER = "unknown_order"
+    UNKNOWN_STATUS = "unknown_status"
+    AMOUNT_MISMATCH = "amount_mismatch"
+    IGNORED_AFTER_PAID = "ignored_after_paid"
+    IGNORED_FINAL = "ignored_final"
+
+
 class Order(db.Model):
     __tablename__ = "orders"
 
@@ -99,5 +116,5 @@ class CallbackRecord(db.Model):
     request_id: Mapped[str | None] = mapped_column(String(64))
     gateway_status: Mapped[str | None] = mapped_column(String(64))
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
-    outcome: Mapped[str] = mapped_column(String(32), default="received")
+    outcome: Mapped[str] = mapped_column(String(32), default=CallbackOutcome.RECEIVED)
     detail: Mapped[str | None] = mapped_column(Text)

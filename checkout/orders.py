@@ -15,7 +15,10 @@ from sqlalchemy.exc import IntegrityError
 
 from checkout.extensions import db
 from checkout.gateway import GatewayClient, GatewayError, TokenRequest
-from checkout.models import Order, OrderEvent, OrderStatus, utcnow
+from checkout.models import CallbackOutcome, Order, OrderEvent, OrderStatus, utcnow
+from checkout.signals import order_paid
+
+MAX_TRANSITION_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,72 @@ def request_payment(order: Order, client: GatewayClient, token_request: TokenReq
         gateway_key=answer.key,
         redirect_url=answer.redirect_url,
     )
+
+
+def decide(
+    current: OrderStatus, reported: OrderStatus
+) -> tuple[OrderStatus | None, CallbackOutcome]:
+    """Return the state an authentic callback moves an order to, and the outcome to record.
+
+    `paid` is final; money received wins over an earlier fail or expiry; a report that
+    repeats the current state changes nothing; other news about a closed order is kept
+    on record but not applied.
+    """
+    if reported == current:
+        return None, CallbackOutcome.DUPLICATE
+    if reported == OrderStatus.PAID:
+        return OrderStatus.PAID, CallbackOutcome.ACCEPTED
+    if current == OrderStatus.PAID:
+        return None, CallbackOutcome.IGNORED_AFTER_PAID
+    if current.is_final or reported == OrderStatus.CREATED:
+        return None, CallbackOutcome.IGNORED_FINAL
+    return reported, CallbackOutcome.ACCEPTED
+
+
+def apply_gateway_status(
+    order: Order, reported: OrderStatus, amount: int, currency: str, callback_id: int
+) -> CallbackOutcome:
+    """Apply what an authentic callback reports, at most once, and return the outcome.
+
+    A callback whose amount or currency differs from the order's changes nothing and flags
+    the order for review, as does a failure reported after the order was paid.
+    """
+    if (amount, currency) != (order.amount, order.currency):
+        flag_for_review(
+            order,
+            f"callback {callback_id} reported {amount} {currency}, "
+            f"order is {order.amount} {order.currency}",
+        )
+        return CallbackOutcome.AMOUNT_MISMATCH
+    detail = {"callback_id": callback_id}
+    # Another process may move the order between our read and our write: read again, retry.
+    for _attempt in range(MAX_TRANSITION_ATTEMPTS):
+        current = order.order_status
+        target, outcome = decide(current, reported)
+        if target is None:
+            if outcome == CallbackOutcome.IGNORED_AFTER_PAID:
+                flag_for_review(order, f"callback {callback_id} reported {reported} after paid")
+            return outcome
+        values = {"paid_at": utcnow()} if target == OrderStatus.PAID else {}
+        if set_status(order, target, expected=current, kind="callback", detail=detail, **values):
+            if target == OrderStatus.PAID:
+                order_paid.send(current_app._get_current_object(), order=order)
+            return outcome
+    raise RuntimeError(f"order {order.request_id} kept changing under callback {callback_id}")
+
+
+def flag_for_review(order: Order, reason: str) -> None:
+    """Mark an order for a person to look at, and say why on its timeline."""
+    db.session.execute(
+        update(Order)
+        .where(Order.id == order.id)
+        .values(review_reason=reason, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    record_event(order, "flagged", detail={"reason": reason})
+    db.session.commit()
+    db.session.refresh(order)
+    current_app.logger.warning("order flagged request_id=%s: %s", order.request_id, reason)
 
 
 def set_status(

@@ -1,0 +1,22 @@
+"""`POST /callback`: the gateway's server-to-server report of an invoice's status."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+from werkzeug.wrappers import Response
+
+from checkout import callbacks
+from checkout.extensions import csrf
+
+bp = Blueprint("callbacks", __name__)
+
+
+@bp.post("/callback")
+@csrf.exempt  # the gateway cannot hold our CSRF token; the signature authenticates it
+def receive() -> tuple[Response, int]:
+    record = callbacks.store(request)
+    try:
+        outcome = callbacks.process(record)
+    except callbacks.CallbackRejected as rejection:
+        return jsonify(error=rejection.message, outcome=rejection.outcome), rejection.status
+    return jsonify(status="ok", outcome=outcome), 200

@@ -1,0 +1,200 @@
+"""The gateway's callbacks: stored first, then parsed, verified and applied to the order.
+
+Each step can only refuse with a `CallbackRejected` carrying the outcome and HTTP status,
+so nothing a sender puts in a request reaches a 500.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs
+
+from flask import Request, current_app
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from checkout import signing
+from checkout.extensions import db
+from checkout.models import CallbackOutcome, CallbackRecord, OrderStatus
+from checkout.orders import apply_gateway_status, get_order
+
+NOTABLE_HEADERS = (
+    "Content-Type",
+    "Content-Length",
+    "User-Agent",
+    "X-Forwarded-For",
+    "X-Real-IP",
+    "X-Request-Id",
+)
+REQUIRED_FIELDS = ("request_id", "status", "amount", "currency", "signature")
+
+
+class CallbackRejected(Exception):
+    """A callback we answer with an error status; `message` is safe to send back."""
+
+    def __init__(self, outcome: CallbackOutcome, status: int, message: str) -> None:
+        super().__init__(message)
+        self.outcome = outcome
+        self.status = status
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Callback:
+    """A parsed callback: the fields as received (for the signature) and typed essentials."""
+
+    fields: dict[str, Any]
+    request_id: str
+    status_word: str
+    amount: int
+    currency: str
+
+
+def store(request: Request) -> CallbackRecord:
+    """Save a callback exactly as it arrived, before anything else looks at it."""
+    limit = current_app.config["CALLBACK_MAX_BYTES"]
+    record = CallbackRecord(
+        source_ip=request.remote_addr,
+        content_type=(request.content_type or "")[:255] or None,
+        headers={
+            name: request.headers[name][:500] for name in NOTABLE_HEADERS if name in request.headers
+        },
+    )
+    try:
+        body = request.stream.read(limit + 1)
+    except RequestEntityTooLarge:
+        body = b""
+        record.body_truncated = True
+    if len(body) > limit or (request.content_length or 0) > limit:
+        record.body_truncated = True
+    record.body = body[:limit].decode("utf-8", errors="replace")
+    db.session.add(record)
+    db.session.commit()
+    return record
+
+
+def parse(record: CallbackRecord) -> Callback:
+    """Read a stored callback's fields from a JSON or form-encoded body.
+
+    :raise CallbackRejected: 413 for a body over the limit, 400 for anything malformed.
+    """
+    if record.body_truncated:
+        raise CallbackRejected(CallbackOutcome.TOO_LARGE, 413, "callback body is too large")
+    fields = _decode_body(record.body, record.content_type or "")
+    missing = [name for name in REQUIRED_FIELDS if fields.get(name) in (None, "")]
+    if missing:
+        raise _malformed(f"missing field(s): {', '.join(missing)}")
+    for name in ("request_id", "status", "currency", "signature"):
+        if not isinstance(fields[name], str):
+            raise _malformed(f"{name} must be a string")
+    for name, value in fields.items():
+        try:
+            signing.render_value(value)
+        except signing.UnsignableValueError:
+            raise _malformed(f"{name} has a value that cannot be signed") from None
+    return Callback(
+        fields=fields,
+        request_id=fields["request_id"],
+        status_word=fields["status"].strip().lower(),
+        amount=_amount(fields["amount"]),
+        currency=fields["currency"].strip().upper(),
+    )
+
+
+def _decode_body(body: str, content_type: str) -> dict[str, Any]:
+    if "json" in content_type or body.lstrip().startswith("{"):
+        try:
+            fields = json.loads(body)
+        except ValueError:
+            raise _malformed("body is not valid JSON") from None
+        if not isinstance(fields, dict):
+            raise _malformed("body must be a JSON object")
+        return fields
+    try:
+        pairs = parse_qs(body, keep_blank_values=True, strict_parsing=bool(body))
+    except ValueError:
+        raise _malformed("body is neither JSON nor form-encoded") from None
+    repeated = [name for name, values in pairs.items() if len(values) > 1]
+    if repeated:
+        raise _malformed(f"field(s) given more than once: {', '.join(repeated)}")
+    return {name: values[0] for name, values in pairs.items()}
+
+
+def _amount(value: Any) -> int:
+    if isinstance(value, bool):
+        raise _malformed("amount must be an integer of minor units")
+    if isinstance(value, int):
+        amount = value
+    elif isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 18:
+        amount = int(value)
+    else:
+        raise _malformed("amount must be an integer of minor units")
+    if amount < 0 or amount >= 2**63:
+        raise _malformed("amount is out of range")
+    return amount
+
+
+def _malformed(message: str) -> CallbackRejected:
+    return CallbackRejected(CallbackOutcome.MALFORMED, 400, message)
+
+
+def verify(callback: Callback) -> None:
+    """Check the callback's signature with the configured scheme, in constant time.
+
+    :raise CallbackRejected: 403 when the signature is missing or wrong.
+    """
+    config = current_app.config
+    try:
+        signing.verify(
+            callback.fields, config["GATEWAY_SECRET"], config["GATEWAY_SIGNATURE_SCHEME"]
+        )
+    except signing.SignatureError as error:
+        raise CallbackRejected(CallbackOutcome.BAD_SIGNATURE, 403, str(error)) from None
+
+
+def reported_status(status_word: str) -> OrderStatus | None:
+    """Map the gateway's status word to our order state, as configured."""
+    state = current_app.config["CALLBACK_STATUS_MAP"].get(status_word)
+    return OrderStatus(state) if state else None
+
+
+def process(record: CallbackRecord) -> CallbackOutcome:
+    """Parse, verify and apply a stored callback; write its outcome back to the record.
+
+    :raise CallbackRejected: for a callback answered with an error status.
+    """
+    try:
+        callback = parse(record)
+        record.request_id = callback.request_id[:64]
+        record.gateway_status = callback.status_word[:64]
+        verify(callback)
+        order = get_order(callback.request_id) if len(callback.request_id) <= 64 else None
+        if order is None:
+            raise CallbackRejected(CallbackOutcome.UNKNOWN_ORDER, 404, "unknown request_id")
+        record.order_id = order.id
+        reported = reported_status(callback.status_word)
+        if reported is None:
+            outcome = CallbackOutcome.UNKNOWN_STATUS
+        else:
+            outcome = apply_gateway_status(
+                order, reported, callback.amount, callback.currency, callback_id=record.id
+            )
+    except CallbackRejected as rejection:
+        _finish(record, rejection.outcome, rejection.message)
+        raise
+    _finish(record, outcome, None)
+    return outcome
+
+
+def _finish(record: CallbackRecord, outcome: CallbackOutcome, detail: str | None) -> None:
+    record.outcome = outcome
+    record.detail = detail
+    db.session.commit()
+    current_app.logger.info(
+        "callback id=%s request_id=%s status=%s outcome=%s",
+        record.id,
+        record.request_id,
+        record.gateway_status,
+        outcome,
+    )

@@ -1,0 +1,144 @@
+"""Shared fixtures: a fresh app and database per test, on SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.serving import make_server
+
+from app import create_app
+from checkout.extensions import db
+from config import TestingConfig
+
+POSTGRES_HINT = (
+    "PostgreSQL tests need TEST_DATABASE_URL, e.g. "
+    "postgresql+psycopg://checkout:checkout@127.0.0.1/checkout_test (CI sets it; see README)"
+)
+
+
+def postgres_url() -> str | None:
+    """Return the PostgreSQL URL for tests, if this machine provides one."""
+    return os.environ.get("TEST_DATABASE_URL") or None
+
+
+def make_app(database_url: str, **overrides: object) -> Flask:
+    """Create a test app on an empty database."""
+    app = create_app(TestingConfig, {"SQLALCHEMY_DATABASE_URI": database_url, **overrides})
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    return app
+
+
+def close_app(app: Flask) -> None:
+    """Stop the app's sandbox listener and release its database connections."""
+    sandbox = app.extensions.get("sandbox")
+    if sandbox is not None:
+        sandbox.shutdown()
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path) -> str:
+    """Run the test once per database engine (PostgreSQL skipped without TEST_DATABASE_URL)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+    url = postgres_url()
+    if url is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI must provide TEST_DATABASE_URL: " + POSTGRES_HINT)
+        pytest.skip(POSTGRES_HINT)
+    return url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> str:
+    return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+
+
+@pytest.fixture
+def app_overrides() -> dict:
+    """Override in a test module to change the app's settings."""
+    return {}
+
+
+@pytest.fixture
+def app(sqlite_url: str, app_overrides: dict) -> Iterator[Flask]:
+    app = make_app(sqlite_url, **app_overrides)
+    yield app
+    close_app(app)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):
+    return app.test_cli_runner()
+
+
+@dataclass
+class LiveServer:
+    """The app served over real HTTP on a free loopback port."""
+
+    app: Flask
+    url: str
+
+
+def serve(app: Flask) -> tuple[LiveServer, callable]:
+    """Serve an app on a free port in a thread; return it and a function that stops it."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    url = f"http://127.0.0.1:{server.server_port}"
+    app.config["PUBLIC_BASE_URL"] = url
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        server.shutdown()
+        server.server_close()
+
+    return LiveServer(app, url), stop
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[LiveServer]:
+    server, stop = serve(app)
+    yield server
+    stop()
+
+
+CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+TOKEN_FIELD = re.compile(r'name="submission_token" type="hidden" value="([^"]+)"')
+
+
+def form_tokens(html: str) -> dict[str, str]:
+    """Return the hidden tokens of a rendered checkout form."""
+    tokens = {"submission_token": TOKEN_FIELD.search(html).group(1)}
+    csrf = CSRF_FIELD.search(html)
+    if csrf:
+        tokens["csrf_token"] = csrf.group(1)
+    return tokens
+
+
+def checkout_data(html: str, **fields: str) -> dict[str, str]:
+    """Return a valid checkout submission for a rendered form, with `fields` overriding."""
+    data = {
+        "amount": "90.00",
+        "currency": "KZT",
+        "method": "card",
+        "bank_app": "",
+        "language": "EN",
+        "site_login": "alice",
+    }
+    return {**data, **form_tokens(html), **fields}
