@@ -142,3 +142,29 @@ def checkout_data(html: str, **fields: str) -> dict[str, str]:
         "site_login": "alice",
     }
     return {**data, **form_tokens(html), **fields}
+
+
+def make_order(status: str = "pending", **fields: object):
+    """Create an order directly (inside an app context), for tests where the gateway is not
+    the point."""
+    import secrets
+
+    from checkout.models import Order
+
+    values = {
+        "submission_token": secrets.token_urlsafe(16),
+        "amount": 9000,
+        "currency": "KZT",
+        "method": "card",
+        "language": "EN",
+        "bank_app": None,
+        "site_login": "alice",
+        "customer_type": "regular",
+        "status": status,
+        "gateway_key": "key-" + secrets.token_urlsafe(8),
+        **fields,
+    }
+    order = Order(**values)
+    db.session.add(order)
+    db.session.commit()
+    return order
