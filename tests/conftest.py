@@ -167,4 +167,5 @@ def make_order(status: str = "pending", **fields: object):
     order = Order(**values)
     db.session.add(order)
     db.session.commit()
+    db.session.refresh(order)  # loaded, so usable after the app context ends
     return order
