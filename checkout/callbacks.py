@@ -27,7 +27,8 @@ NOTABLE_HEADERS = (
     "X-Real-IP",
     "X-Request-Id",
 )
-REQUIRED_FIELDS = ("request_id", "status", "amount", "currency", "signature")
+# A missing signature is not malformed but unauthenticated: verify() answers it with 403.
+REQUIRED_FIELDS = ("request_id", "status", "amount", "currency")
 
 
 class CallbackRejected(Exception):
@@ -85,9 +86,10 @@ def parse(record: CallbackRecord) -> Callback:
     missing = [name for name in REQUIRED_FIELDS if fields.get(name) in (None, "")]
     if missing:
         raise _malformed(f"missing field(s): {', '.join(missing)}")
-    for name in ("request_id", "status", "currency", "signature"):
+    for name in ("request_id", "status", "currency"):
         if not isinstance(fields[name], str):
             raise _malformed(f"{name} must be a string")
+    amount = _amount(fields["amount"])
     for name, value in fields.items():
         try:
             signing.render_value(value)
@@ -97,7 +99,7 @@ def parse(record: CallbackRecord) -> Callback:
         fields=fields,
         request_id=fields["request_id"],
         status_word=fields["status"].strip().lower(),
-        amount=_amount(fields["amount"]),
+        amount=amount,
         currency=fields["currency"].strip().upper(),
     )
 
