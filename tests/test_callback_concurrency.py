@@ -1,0 +1,84 @@
+"""Concurrent duplicate deliveries apply once: the database, not Python, decides."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+from sqlalchemy import func, select
+
+from checkout.extensions import db
+from checkout.models import Order, OrderEvent
+from checkout.signals import order_paid
+from tests.callback_helpers import callback_for
+from tests.conftest import close_app, make_app, make_order, serve
+
+DELIVERIES = 32
+
+
+@pytest.fixture
+def served_app(database_url):
+    app = make_app(database_url)
+    server, stop = serve(app)
+    yield app, server.url
+    stop()
+    close_app(app)
+
+
+def fire_at_once(url: str, bodies: list[dict]) -> list[requests.Response]:
+    """POST every body from its own thread, all released at the same moment."""
+    barrier = threading.Barrier(len(bodies))
+
+    def post(body: dict) -> requests.Response:
+        with requests.Session() as session:
+            barrier.wait(timeout=30)
+            return session.post(url, json=body, timeout=60)
+
+    with ThreadPoolExecutor(max_workers=len(bodies)) as pool:
+        return list(pool.map(post, bodies))
+
+
+def test_concurrent_duplicate_callbacks_apply_once(served_app):
+    app, url = served_app
+    paid: list[str] = []
+
+    def count_paid(sender, order):
+        paid.append(order.request_id)
+
+    order_paid.connect(count_paid, sender=app)
+    try:
+        with app.app_context():
+            order = make_order()
+            body = callback_for(app, order)
+        responses = fire_at_once(url + "/callback", [body] * DELIVERIES)
+    finally:
+        order_paid.disconnect(count_paid, sender=app)
+
+    assert [response.status_code for response in responses] == [200] * DELIVERIES
+    outcomes = Counter(response.json()["outcome"] for response in responses)
+    assert outcomes == {"accepted": 1, "duplicate": DELIVERIES - 1}
+    assert paid == [order.request_id]
+    with app.app_context():
+        assert db.session.get(Order, order.id).status == "paid"
+        transitions = db.session.scalar(
+            select(func.count())
+            .select_from(OrderEvent)
+            .where(OrderEvent.order_id == order.id, OrderEvent.to_status == "paid")
+        )
+    assert transitions == 1
+
+
+def test_concurrent_success_and_fail_end_paid(served_app):
+    """Money received wins, whichever report the database applies first."""
+    app, url = served_app
+    with app.app_context():
+        order = make_order()
+        success = callback_for(app, order)
+        fail = callback_for(app, order, status="fail")
+    responses = fire_at_once(url + "/callback", [success, fail] * (DELIVERIES // 2))
+    assert {response.status_code for response in responses} == {200}
+    with app.app_context():
+        assert db.session.get(Order, order.id).status == "paid"
