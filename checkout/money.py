@@ -9,9 +9,13 @@ from babel.numbers import format_currency
 
 from checkout.catalogue import currency_exponent
 
-# Plain decimal notation only: no sign, exponent, NaN, Infinity, grouping or underscores.
-MAX_AMOUNT_CHARS = 24
-AMOUNT_PATTERN = re.compile(r"(?P<whole>[0-9]+)(?:[.,](?P<fraction>[0-9]+))?")
+# Plain decimal notation only: no exponent, NaN, Infinity, grouping or underscores. A minus
+# is recognised only to say "greater than zero" instead of "not a number".
+AMOUNT_PATTERN = re.compile(r"(?P<minus>-)?(?P<whole>[0-9]+)(?:[.,](?P<fraction>[0-9]+))?")
+# Far above any payable amount, far below Python's limit on int() of long digit strings.
+MAX_WHOLE_DIGITS = 18
+# Babel skips CLDR's currency spacing ("KZT90.00"): a letter code and digits need a space.
+CURRENCY_SPACING = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")
 
 
 class AmountError(ValueError):
@@ -26,21 +30,33 @@ def parse_amount(text: str, currency: str, max_minor: int | None = None) -> int:
     cleaned = (text or "").strip()
     if not cleaned:
         raise AmountError("Enter an amount.")
-    match = AMOUNT_PATTERN.fullmatch(cleaned) if len(cleaned) <= MAX_AMOUNT_CHARS else None
+    match = AMOUNT_PATTERN.fullmatch(cleaned)
     if match is None:
         raise AmountError("Enter the amount as a plain number, for example 90.00.")
+    if match["minus"]:
+        raise AmountError("The amount must be greater than zero.")
     exponent = currency_exponent(currency)
     fraction = match["fraction"] or ""
     if len(fraction) > exponent:
         if exponent == 0:
             raise AmountError(f"{currency} has no minor units: enter a whole number.")
         raise AmountError(f"{currency} allows at most {exponent} digits after the point.")
-    minor = int(match["whole"]) * 10**exponent + int(fraction.ljust(exponent, "0") or "0")
+    whole = match["whole"].lstrip("0") or "0"
+    if len(whole) > MAX_WHOLE_DIGITS:
+        raise AmountError(too_large_message(max_minor, currency))
+    minor = int(whole) * 10**exponent + int(fraction.ljust(exponent, "0") or "0")
     if minor <= 0:
         raise AmountError("The amount must be greater than zero.")
     if max_minor is not None and minor > max_minor:
-        raise AmountError(f"The amount must not exceed {format_minor(max_minor, currency)}.")
+        raise AmountError(too_large_message(max_minor, currency))
     return minor
+
+
+def too_large_message(max_minor: int | None, currency: str) -> str:
+    """Return the message for an amount above the limit (or above any sensible amount)."""
+    if max_minor is None:
+        return "The amount is too large."
+    return f"The amount must not exceed {format_minor(max_minor, currency)}."
 
 
 def to_minor(major: str | int | Decimal, currency: str) -> int:
@@ -57,8 +73,9 @@ def to_major(minor: int, currency: str) -> Decimal:
 
 
 def format_minor(minor: int, currency: str, locale: str = "en") -> str:
-    """Format minor units for people, e.g. `9000, "KZT"` → `KZT 90.00`."""
-    return format_currency(to_major(minor, currency), currency, locale=locale)
+    """Format minor units for people, e.g. `9000, "KZT"` → `KZT 90.00` (no-break space)."""
+    text = format_currency(to_major(minor, currency), currency, locale=locale)
+    return CURRENCY_SPACING.sub("\u00a0", text)
 
 
 def format_plain(minor: int, currency: str) -> str:
