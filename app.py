@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from typing import Any
 
+import flask_migrate
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from checkout import catalogue, errors, security, signals, signing
-from checkout.extensions import csrf, db
+from checkout import catalogue, errors, logs, security, signals, signing
+from checkout.extensions import csrf, db, migrate
 from checkout.money import format_minor, to_minor
 from config import Config, config_from_env
+
+MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "migrations")
 
 
 def create_app(
@@ -64,13 +66,13 @@ def check_config(config: dict[str, Any]) -> None:
 
 
 def configure_logger(app: Flask) -> None:
-    """Log at INFO so state changes are visible to operators."""
-    if not app.debug and not app.testing:
-        app.logger.setLevel(logging.INFO)
+    """Log one structured line per request and per state change, secrets masked."""
+    logs.init_app(app)
 
 
 def register_extensions(app: Flask) -> None:
     db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR)
     csrf.init_app(app)
     security.init_app(app)
     signals.init_app(app)
@@ -93,9 +95,14 @@ def register_template_filters(app: Flask) -> None:
 
 
 def create_schema(app: Flask) -> None:
-    """Create missing tables so the demo needs no set-up step."""
-    with app.app_context():
-        db.create_all()
+    """Bring the development database up to date, so the demo needs no set-up step.
+
+    Production runs `flask db upgrade` once per deploy instead: several workers starting
+    at once must not race to migrate. Tests build their own schema.
+    """
+    if app.config["APP_ENV"] == "development":
+        with app.app_context():
+            flask_migrate.upgrade(directory=MIGRATIONS_DIR)
 
 
 @event.listens_for(Engine, "connect")

@@ -16,6 +16,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from checkout import signing
 from checkout.extensions import db
+from checkout.logs import quote
 from checkout.models import CallbackOutcome, CallbackRecord, OrderStatus
 from checkout.orders import apply_gateway_status, get_order
 
@@ -194,9 +195,9 @@ def _finish(record: CallbackRecord, outcome: CallbackOutcome, detail: str | None
     record.detail = detail
     db.session.commit()
     current_app.logger.info(
-        "callback id=%s request_id=%s status=%s outcome=%s",
+        "event=callback id=%s request_id=%s status=%s outcome=%s",
         record.id,
-        record.request_id,
-        record.gateway_status,
+        quote(record.request_id or "-"),
+        quote(record.gateway_status or "-"),
         outcome,
     )

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from checkout.extensions import db
 from checkout.gateway import GatewayClient, GatewayError, TokenRequest
+from checkout.logs import quote
 from checkout.models import CallbackOutcome, Order, OrderEvent, OrderStatus, utcnow
 from checkout.signals import order_paid
 
@@ -92,7 +93,9 @@ def request_payment(order: Order, client: GatewayClient, token_request: TokenReq
         answer = client.obtain_token(token_request)
     except GatewayError as error:
         current_app.logger.warning(
-            "obtain_token failed request_id=%s reason=%s", order.request_id, error.reason
+            "event=obtain_token_failed request_id=%s reason=%s",
+            order.request_id,
+            quote(error.reason),
         )
         set_status(
             order,
@@ -177,7 +180,9 @@ def flag_for_review(order: Order, reason: str) -> None:
     record_event(order, "flagged", detail={"reason": reason})
     db.session.commit()
     db.session.refresh(order)
-    current_app.logger.warning("order flagged request_id=%s: %s", order.request_id, reason)
+    current_app.logger.warning(
+        "event=order_flagged request_id=%s reason=%s", order.request_id, quote(reason)
+    )
 
 
 def set_status(
@@ -203,7 +208,11 @@ def set_status(
     if applied:
         record_event(order, kind, from_status=expected, to_status=new, detail=detail)
         current_app.logger.info(
-            "order %s request_id=%s %s -> %s", kind, order.request_id, expected, new
+            "event=order_state request_id=%s kind=%s from=%s to=%s",
+            order.request_id,
+            kind,
+            expected,
+            new,
         )
     db.session.commit()
     db.session.refresh(order)

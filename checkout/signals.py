@@ -16,7 +16,10 @@ order_paid = signals.signal("order-paid")
 def log_order_paid(app: Flask, order: Order) -> None:
     """Say in the log that an order was paid: the place where fulfilment would start."""
     app.logger.info(
-        "order_paid request_id=%s amount=%s %s", order.request_id, order.amount, order.currency
+        "event=order_paid request_id=%s amount=%s currency=%s",
+        order.request_id,
+        order.amount,
+        order.currency,
     )
 
 
