@@ -50,7 +50,7 @@ def checkout_form() -> tuple[str, int]:
 def submit_checkout() -> Response | tuple[str, int]:
     form = CheckoutForm()
     if not form.validate():
-        return render_form(form, 422, "Please correct the highlighted fields.")
+        return render_form(form, 422, invalid_form_message(form))
     details = CheckoutDetails(
         amount=form.amount_minor,
         currency=form.currency.data,
@@ -77,6 +77,18 @@ def submit_checkout() -> Response | tuple[str, int]:
     elif order.status == OrderStatus.FAILED and not order.gateway_key:
         return render_form(form, 502, "We could not start this payment. Please try again.")
     return next_step(order)
+
+
+def invalid_form_message(form: CheckoutForm) -> str:
+    """Return the message above a refused form.
+
+    The hidden submission token has no place on the page to show its error, so when it
+    is the only problem its own message is the one the customer reads.
+    """
+    visible_errors = [name for name in form.errors if name != "submission_token"]
+    if form.submission_token.errors and not visible_errors:
+        return form.submission_token.errors[0]
+    return "Please correct the highlighted fields."
 
 
 def token_request_for(order: Order) -> TokenRequest:

@@ -1,0 +1,252 @@
+"""The checkout form through the test client: every bad value is refused before the gateway."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from werkzeug.test import TestResponse
+
+from checkout.extensions import db
+from checkout.models import Order
+from checkout.sandbox.models import SandboxPayment
+from tests.conftest import checkout_data
+
+NBSP = "\u00a0"
+PLAIN = "Enter the amount as a plain number, for example 90.00."
+POSITIVE = "The amount must be greater than zero."
+
+
+def post_checkout(client: FlaskClient, **fields: str) -> TestResponse:
+    """Render the form, then post it with `fields` changed from a valid submission."""
+    page = client.get("/").get_data(as_text=True)
+    return client.post("/", data=checkout_data(page, **fields))
+
+
+def field_error(page: str, field: str) -> str:
+    """Return the text of a field's error paragraph (empty when it has none)."""
+    match = re.search(rf'<p class="field-error" id="{field}-error"[^>]*>(.*?)</p>', page, re.S)
+    assert match, f"no error paragraph for {field}"
+    return html.unescape(match.group(1)).strip()
+
+
+def count(app: Flask, model: type) -> int:
+    """Return how many rows a table holds."""
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model))
+
+
+def only_order(app: Flask) -> Order:
+    """Return the one order the database holds."""
+    with app.app_context():
+        orders = db.session.scalars(select(Order)).all()
+        assert len(orders) == 1
+        db.session.expunge(orders[0])
+        return orders[0]
+
+
+def sent_params(app: Flask) -> dict:
+    """Return the parameters the (sandbox) gateway received for the one payment."""
+    with app.app_context():
+        payments = db.session.scalars(select(SandboxPayment)).all()
+        assert len(payments) == 1
+        return payments[0].params
+
+
+BAD_VALUES = [
+    # (field in error, changed form fields, message next to that field)
+    ("amount", {"amount": ""}, "Enter an amount."),
+    ("amount", {"amount": "   "}, "Enter an amount."),
+    ("amount", {"amount": "ninety"}, PLAIN),
+    ("amount", {"amount": "0"}, POSITIVE),
+    ("amount", {"amount": "0.00"}, POSITIVE),
+    ("amount", {"amount": "-5"}, POSITIVE),
+    ("amount", {"amount": "NaN"}, PLAIN),
+    ("amount", {"amount": "Infinity"}, PLAIN),
+    ("amount", {"amount": "1e3"}, PLAIN),
+    ("amount", {"amount": "90.001"}, "KZT allows at most 2 digits after the point."),
+    (
+        "amount",
+        {"amount": "1.5", "currency": "IDR"},
+        "IDR has no minor units: enter a whole number.",
+    ),
+    (
+        "amount",
+        {"amount": "1000000.01"},
+        f"The amount must not exceed KZT{NBSP}1,000,000.00.",
+    ),
+    ("amount", {"amount": "9" * 40}, f"The amount must not exceed KZT{NBSP}1,000,000.00."),
+    ("currency", {"currency": "XYZ"}, "Choose one of the currencies in the list."),
+    ("currency", {"currency": "JPY"}, "Choose one of the currencies in the list."),
+    ("currency", {"currency": ""}, "Choose one of the currencies in the list."),
+    ("method", {"method": "bitcoin"}, "Choose one of the payment methods in the list."),
+    ("method", {"method": "CARD"}, "Choose one of the payment methods in the list."),
+    ("language", {"language": "DE"}, "Choose one of the languages in the list."),
+    ("language", {"language": ""}, "Choose one of the languages in the list."),
+    (
+        "bank_app",
+        {"method": "cis_transfer", "bank_app": "alfabank"},
+        "Choose Sberbank or T-Bank.",
+    ),
+    (
+        "bank_app",
+        {"method": "cis_transfer", "bank_app": ""},
+        "Choose the bank app you will pay with.",
+    ),
+    (
+        "bank_app",
+        {"method": "cis_transfer_card", "bank_app": ""},
+        "Choose the bank app you will pay with.",
+    ),
+    ("site_login", {"site_login": ""}, "Enter your login."),
+    ("site_login", {"site_login": "   "}, "Enter your login."),
+    ("site_login", {"site_login": "a" * 65}, "Your login must be at most 64 characters."),
+    (
+        "site_login",
+        {"site_login": "ali\x07ce"},
+        "Your login contains characters that cannot be printed.",
+    ),
+    (
+        "site_login",
+        {"site_login": "ali\nce"},
+        "Your login contains characters that cannot be printed.",
+    ),
+]
+
+
+@pytest.mark.parametrize(("field", "fields", "message"), BAD_VALUES)
+def test_bad_value_is_refused_next_to_its_field_before_the_gateway(
+    app: Flask, client: FlaskClient, field: str, fields: dict[str, str], message: str
+) -> None:
+    response = post_checkout(client, **fields)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert field_error(page, field) == message
+    assert "Please correct the highlighted fields." in page
+    assert count(app, Order) == 0
+    assert count(app, SandboxPayment) == 0
+
+
+def test_bad_value_is_shown_back_and_marked_invalid(client: FlaskClient) -> None:
+    page = post_checkout(client, amount="12,3456").get_data(as_text=True)
+    assert 'value="12,3456"' in page
+    assert re.search(r'<input[^>]*aria-invalid="true"[^>]*id="amount"', page)
+
+
+def test_valid_fields_carry_no_error(client: FlaskClient) -> None:
+    page = post_checkout(client, amount="abc").get_data(as_text=True)
+    assert field_error(page, "site_login") == ""
+    assert field_error(page, "currency") == ""
+
+
+@pytest.mark.parametrize("app_overrides", [{"CHECKOUT_MAX_AMOUNT": "100"}])
+def test_configured_maximum_is_enforced(app: Flask, client: FlaskClient) -> None:
+    response = post_checkout(client, amount="100.01")
+    assert response.status_code == 422
+    message = field_error(response.get_data(as_text=True), "amount")
+    assert message == f"The amount must not exceed KZT{NBSP}100.00."
+    assert count(app, Order) == 0
+
+
+@pytest.mark.parametrize("app_overrides", [{"CHECKOUT_MAX_AMOUNTS": ["KZT=500", "IDR=70000"]}])
+@pytest.mark.parametrize(
+    ("amount", "currency", "message"),
+    [
+        ("500.01", "KZT", f"The amount must not exceed KZT{NBSP}500.00."),
+        ("70001", "IDR", f"The amount must not exceed IDR{NBSP}70,000."),
+    ],
+)
+def test_per_currency_maximum_overrides_the_default(
+    app: Flask, client: FlaskClient, amount: str, currency: str, message: str
+) -> None:
+    response = post_checkout(client, amount=amount, currency=currency)
+    assert response.status_code == 422
+    assert field_error(response.get_data(as_text=True), "amount") == message
+    assert count(app, Order) == 0
+
+
+@pytest.mark.parametrize("app_overrides", [{"CHECKOUT_MAX_AMOUNTS": ["KZT=500"]}])
+def test_per_currency_maximum_leaves_other_currencies_alone(
+    app: Flask, client: FlaskClient
+) -> None:
+    assert post_checkout(client, amount="600.00", currency="USD").status_code == 303
+    assert only_order(app).amount == 60000
+
+
+def test_surrounding_spaces_in_the_amount_are_fine(app: Flask, client: FlaskClient) -> None:
+    response = post_checkout(client, amount="  90.00 ")
+    assert response.status_code == 303
+    assert only_order(app).amount == 9000
+    assert sent_params(app)["amount"] == 9000
+
+
+def test_comma_is_a_decimal_separator(app: Flask, client: FlaskClient) -> None:
+    assert post_checkout(client, amount="90,50").status_code == 303
+    assert only_order(app).amount == 9050
+
+
+def test_login_is_trimmed(app: Flask, client: FlaskClient) -> None:
+    assert post_checkout(client, site_login="  alice  ").status_code == 303
+    assert only_order(app).site_login == "alice"
+
+
+def test_login_of_64_characters_is_accepted(app: Flask, client: FlaskClient) -> None:
+    assert post_checkout(client, site_login="a" * 64).status_code == 303
+    assert only_order(app).site_login == "a" * 64
+
+
+def test_empty_method_lets_the_customer_choose_on_the_gateway(
+    app: Flask, client: FlaskClient
+) -> None:
+    assert post_checkout(client, method="").status_code == 303
+    assert only_order(app).method is None
+    assert "method" not in sent_params(app)
+
+
+def test_customer_type_in_the_form_is_ignored(app: Flask, client: FlaskClient) -> None:
+    assert post_checkout(client, customer_type="trust").status_code == 303
+    assert only_order(app).customer_type == "regular"
+    assert sent_params(app)["customer_type"] == "regular"
+
+
+@pytest.mark.parametrize("app_overrides", [{"TRUSTED_LOGINS": ["vip"]}])
+@pytest.mark.parametrize(("login", "expected"), [("vip", "trust"), ("alice", "regular")])
+def test_trusted_logins_are_decided_by_configuration(
+    app: Flask, client: FlaskClient, login: str, expected: str
+) -> None:
+    assert post_checkout(client, site_login=login, customer_type="regular").status_code == 303
+    assert only_order(app).customer_type == expected
+    assert sent_params(app)["customer_type"] == expected
+
+
+@pytest.mark.parametrize("app_overrides", [{"CUSTOMER_TYPE": "trust"}])
+def test_merchant_policy_may_trust_everyone(app: Flask, client: FlaskClient) -> None:
+    assert post_checkout(client, customer_type="regular").status_code == 303
+    assert only_order(app).customer_type == "trust"
+
+
+def test_bank_app_is_dropped_for_methods_that_do_not_use_one(
+    app: Flask, client: FlaskClient
+) -> None:
+    assert post_checkout(client, method="card", bank_app="sberbank").status_code == 303
+    assert only_order(app).bank_app is None
+    assert "additional_fields" not in sent_params(app)
+
+
+@pytest.mark.parametrize("method", ["cis_transfer", "cis_transfer_card"])
+def test_bank_app_is_sent_for_cis_transfers(app: Flask, client: FlaskClient, method: str) -> None:
+    assert post_checkout(client, method=method, bank_app="tbank").status_code == 303
+    assert only_order(app).bank_app == "tbank"
+    assert sent_params(app)["additional_fields"] == {"bank_app": "tbank"}
+
+
+@pytest.mark.parametrize("token", ["", "short", "x" * 65, "not a token!!!!!!!!!"])
+def test_tampered_submission_token_is_refused(app: Flask, client: FlaskClient, token: str) -> None:
+    response = post_checkout(client, submission_token=token)
+    assert response.status_code == 422
+    assert "This form is out of date" in response.get_data(as_text=True)
+    assert count(app, Order) == 0
