@@ -9,10 +9,11 @@ import flask_migrate
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from checkout import catalogue, errors, logs, security, signals, signing
-from checkout.extensions import csrf, db, migrate
-from checkout.money import format_minor, to_minor
+from checkout import config_checks, errors, logs, security, signals
+from checkout.extensions import csrf, db, limiter, migrate
+from checkout.money import format_minor
 from config import Config, config_from_env
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "migrations")
@@ -34,35 +35,22 @@ def create_app(
 
 
 def configure(app: Flask, config_class: type[Config], test_config: dict[str, Any] | None) -> None:
-    """Load settings, fill in the instance database, and refuse settings that cannot work."""
+    """Load settings, refuse those that cannot work, and fill in the instance database."""
     app.config.from_object(config_class)
     if test_config:
         app.config.from_mapping(test_config)
+    try:
+        config_checks.check(app.config)
+    except config_checks.ConfigError as error:
+        raise SystemExit(f"Configuration error: {error}") from None
     os.makedirs(app.instance_path, exist_ok=True)
     if not app.config["SQLALCHEMY_DATABASE_URI"]:
         path = os.path.join(app.instance_path, "checkout.sqlite3")
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
-    check_config(app.config)
-
-
-def check_config(config: dict[str, Any]) -> None:
-    """Stop at start-up, naming the setting, when the configuration cannot work."""
-    try:
-        signing.check_scheme(config["GATEWAY_SIGNATURE_SCHEME"])
-        for code in config["CHECKOUT_CURRENCIES"]:
-            if not catalogue.is_iso_currency(code):
-                raise ValueError(f"CHECKOUT_CURRENCIES: {code!r} is not an ISO 4217 code")
-            to_minor(config["CHECKOUT_MAX_AMOUNT"], code)
-        for item in config["CHECKOUT_MAX_AMOUNTS"]:
-            code, _, limit = item.partition("=")
-            to_minor(limit, code)
-        int(config["SITE_ID"])
-        catalogue.CustomerType(config["CUSTOMER_TYPE"])
-        for word, state in config["CALLBACK_STATUS_MAP"].items():
-            if state not in {"pending", "paid", "failed", "expired"}:
-                raise ValueError(f"GATEWAY_STATUS_MAP: {word!r} maps to unknown state {state!r}")
-    except (ValueError, ArithmeticError) as error:
-        raise SystemExit(f"Configuration error: {error}") from None
+    hops = app.config["PROXY_FIX_HOPS"]
+    if hops:
+        # Trust X-Forwarded-* from exactly the proxies we run behind, no more.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
 
 
 def configure_logger(app: Flask) -> None:
@@ -74,6 +62,7 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
     csrf.init_app(app)
+    limiter.init_app(app)
     security.init_app(app)
     signals.init_app(app)
 

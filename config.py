@@ -10,7 +10,7 @@ import os
 DEV_SECRET_KEY = "dev-only-secret-key-change-me"
 DEV_GATEWAY_SECRET = "sandbox-secret"
 DEV_MERCHANT_ID = "sandbox-merchant"
-DEV_SITE_ID = "1"
+DEV_SITE_ID = "9999"
 
 # Gateway status words → our order states (DESIGN §5); GATEWAY_STATUS_MAP adds or overrides.
 DEFAULT_STATUS_MAP = {
@@ -91,8 +91,22 @@ class Config:
     SANDBOX_CALLBACK_TRIES = int(env("SANDBOX_CALLBACK_TRIES", "6"))
     SANDBOX_CALLBACK_BACKOFF = float(env("SANDBOX_CALLBACK_BACKOFF", "2"))
 
+    # Callbacks from other networks get 403 when set (comma-separated CIDRs).
+    CALLBACK_ALLOWED_NETWORKS = env_list("CALLBACK_ALLOWED_NETWORKS")
+    # Submissions of the checkout form per client; storage shared by all machines in
+    # production (e.g. redis://host:6379), else each process counts on its own.
+    CHECKOUT_RATE_LIMIT = env("CHECKOUT_RATE_LIMIT", "10 per minute; 100 per hour")
+    RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    # How many reverse proxies / load balancers stand in front of the app (X-Forwarded-*).
+    PROXY_FIX_HOPS = int(env("PROXY_FIX_HOPS", "0"))
+
     WTF_CSRF_TIME_LIMIT = None  # a customer may leave the form open for a while
     MAX_CONTENT_LENGTH = 1024 * 1024
+
+    # The merchant's back office at /admin: off (404) unless both are set, in every environment.
+    ADMIN_USERNAME = env("ADMIN_USERNAME")
+    ADMIN_PASSWORD = env("ADMIN_PASSWORD")
 
 
 class TestingConfig(Config):
@@ -103,6 +117,7 @@ class TestingConfig(Config):
     SECRET_KEY = "testing-secret-key"
     GATEWAY_SECRET = "testing-gateway-secret"
     WTF_CSRF_ENABLED = False
+    RATELIMIT_ENABLED = False
 
 
 class ProductionConfig(Config):
@@ -110,6 +125,7 @@ class ProductionConfig(Config):
 
     APP_ENV = "production"
     SANDBOX_ENABLED = env_bool("SANDBOX_ENABLED", False)
+    PROXY_FIX_HOPS = int(env("PROXY_FIX_HOPS", "1"))
     SESSION_COOKIE_SECURE = True
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

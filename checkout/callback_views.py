@@ -16,6 +16,7 @@ bp = Blueprint("callbacks", __name__)
 def receive() -> tuple[Response, int]:
     record = callbacks.store(request)
     try:
+        callbacks.check_source(record)
         outcome = callbacks.process(record)
     except callbacks.CallbackRejected as rejection:
         return jsonify(error=rejection.message, outcome=rejection.outcome), rejection.status

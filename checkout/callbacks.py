@@ -6,6 +6,7 @@ so nothing a sender puts in a request reaches a 500.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -74,6 +75,28 @@ def store(request: Request) -> CallbackRecord:
     db.session.add(record)
     db.session.commit()
     return record
+
+
+def check_source(record: CallbackRecord) -> None:
+    """Refuse callbacks from outside the configured networks, when any are configured.
+
+    :raise CallbackRejected: 403 for a source outside the allow-list.
+    """
+    networks = current_app.config["CALLBACK_ALLOWED_NETWORKS"]
+    if not networks:
+        return
+    try:
+        source = ipaddress.ip_address(record.source_ip or "")
+    except ValueError:
+        source = None
+    if source is None or not any(
+        source in ipaddress.ip_network(network, strict=False) for network in networks
+    ):
+        rejection = CallbackRejected(
+            CallbackOutcome.FORBIDDEN_SOURCE, 403, "callbacks are not accepted from this address"
+        )
+        _finish(record, rejection.outcome, rejection.message)
+        raise rejection
 
 
 def parse(record: CallbackRecord) -> Callback:

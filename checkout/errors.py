@@ -32,7 +32,8 @@ def handle_http_error(error: HTTPException) -> tuple[Response | str, int]:
     """Answer an HTTP error as JSON for programs and as a page for people."""
     status = error.code or 500
     message = MESSAGES.get(status, error.name)
-    if error.description and error.description != type(error).description:
+    # Our aborts carry a description meant for people; a rate limit's names the limit only.
+    if status != 429 and error.description and error.description != type(error).description:
         message = error.description
     if wants_json():
         return jsonify(error=message, status=status), status

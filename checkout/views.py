@@ -9,7 +9,7 @@ from sqlalchemy import text
 from werkzeug.wrappers import Response
 
 from checkout import catalogue
-from checkout.extensions import db
+from checkout.extensions import db, limiter
 from checkout.forms import CheckoutForm
 from checkout.gateway import GatewayError, TokenRequest, open_url
 from checkout.gateway_config import browser_gateway_base, gateway_client, public_url
@@ -47,6 +47,7 @@ def checkout_form() -> tuple[str, int]:
 
 
 @bp.post("/")
+@limiter.limit(lambda: current_app.config["CHECKOUT_RATE_LIMIT"])
 def submit_checkout() -> Response | tuple[str, int]:
     form = CheckoutForm()
     if not form.validate():

@@ -1,0 +1,107 @@
+"""Production refuses to start with a missing secret, a development default or the sandbox."""
+
+from __future__ import annotations
+
+import pytest
+
+from app import create_app
+from config import (
+    DEV_GATEWAY_SECRET,
+    DEV_MERCHANT_ID,
+    DEV_SECRET_KEY,
+    DEV_SITE_ID,
+    ProductionConfig,
+)
+
+GOOD = {
+    "SECRET_KEY": "k" * 48,
+    "GATEWAY_SECRET": "live-gateway-secret",
+    "MERCHANT_ID": "superkey",
+    "SITE_ID": "42",
+    "PUBLIC_BASE_URL": "https://shop.example",
+    "GATEWAY_BASE_URL": "https://cactusgino.com",
+    "SANDBOX_ENABLED": False,
+}
+
+
+@pytest.fixture
+def production(tmp_path):
+    """Build a production app from GOOD settings with some replaced."""
+
+    def build(**overrides):
+        settings = {
+            **GOOD,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'prod.sqlite3'}",
+            **overrides,
+        }
+        return create_app(ProductionConfig, settings)
+
+    return build
+
+
+def test_good_production_settings_start_without_the_sandbox(production):
+    app = production()
+    assert "sandbox" not in app.blueprints
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    response = app.test_client().get("/", base_url="https://shop.example")
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+    assert app.test_client().get("/sandbox/api/jsapi/open/x/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("overrides", "named"),
+    [
+        ({"SECRET_KEY": None}, "SECRET_KEY"),
+        ({"SECRET_KEY": DEV_SECRET_KEY}, "SECRET_KEY"),
+        ({"SECRET_KEY": "short"}, "SECRET_KEY"),
+        ({"GATEWAY_SECRET": None}, "GATEWAY_SECRET"),
+        ({"GATEWAY_SECRET": DEV_GATEWAY_SECRET}, "GATEWAY_SECRET"),
+        ({"MERCHANT_ID": ""}, "MERCHANT_ID"),
+        ({"MERCHANT_ID": DEV_MERCHANT_ID}, "MERCHANT_ID"),
+        ({"SITE_ID": DEV_SITE_ID}, "SITE_ID"),
+        ({"SITE_ID": "abc"}, "SITE_ID"),
+        ({"PUBLIC_BASE_URL": None}, "PUBLIC_BASE_URL"),
+        ({"PUBLIC_BASE_URL": "http://shop.example"}, "PUBLIC_BASE_URL"),
+        ({"SQLALCHEMY_DATABASE_URI": None}, "DATABASE_URL"),
+        ({"GATEWAY_BASE_URL": None}, "GATEWAY_BASE_URL"),
+        ({"GATEWAY_BASE_URL": "http://cactusgino.com"}, "GATEWAY_BASE_URL"),
+        ({"GATEWAY_BASE_URL": "cactusgino.com"}, "GATEWAY_BASE_URL"),
+        ({"GATEWAY_SIGNATURE_SCHEME": "sha1"}, "GATEWAY_SIGNATURE_SCHEME"),
+        ({"CALLBACK_ALLOWED_NETWORKS": ["10.0.0.0/33"]}, "CALLBACK_ALLOWED_NETWORKS"),
+        ({"CHECKOUT_CURRENCIES": ["KZT", "XYZ"]}, "CHECKOUT_CURRENCIES"),
+        ({"CHECKOUT_MAX_AMOUNT": "0"}, "CHECKOUT_MAX_AMOUNT"),
+        ({"CUSTOMER_TYPE": "vip"}, "CUSTOMER_TYPE"),
+        ({"CALLBACK_STATUS_MAP": {"ok": "done"}}, "GATEWAY_STATUS_MAP"),
+    ],
+)
+def test_bad_production_settings_are_refused_by_name(production, overrides, named):
+    with pytest.raises(SystemExit) as refusal:
+        production(**overrides)
+    assert named in str(refusal.value)
+
+
+def test_sandbox_runs_in_production_only_when_asked_for(production):
+    app = production(GATEWAY_BASE_URL=None, SANDBOX_ENABLED=True)
+    assert "sandbox" in app.blueprints
+
+
+def test_sandbox_is_never_mounted_beside_another_gateway(production):
+    app = production(SANDBOX_ENABLED=True)
+    assert "sandbox" not in app.blueprints
+
+
+def test_proxy_fix_trusts_the_configured_proxy(production):
+    app = production(PROXY_FIX_HOPS=1)
+
+    @app.get("/whoami")
+    def whoami():
+        from flask import request
+
+        return {"ip": request.remote_addr, "scheme": request.scheme}
+
+    response = app.test_client().get(
+        "/whoami",
+        headers={"X-Forwarded-For": "198.51.100.9", "X-Forwarded-Proto": "https"},
+        environ_base={"REMOTE_ADDR": "10.0.0.2"},
+    )
+    assert response.json == {"ip": "198.51.100.9", "scheme": "https"}
