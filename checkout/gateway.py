@@ -7,6 +7,7 @@ this module except in the request body itself.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from urllib.parse import urlsplit
 
@@ -18,6 +19,8 @@ TOKEN_PATH = "/api/jsapi/obtain_token/"
 OPEN_PATH = "/api/jsapi/open/{key}/"
 UNAVAILABLE = "The payment service is not available right now. Please try again in a minute."
 REFUSED = "The payment service refused this payment. Please check the details or try later."
+# The orders table keeps the key in a column of this size.
+MAX_KEY_LENGTH = 255
 
 
 class GatewayError(Exception):
@@ -27,6 +30,13 @@ class GatewayError(Exception):
         super().__init__(reason)
         self.reason = reason
         self.customer_message = customer_message
+
+    def without(self, *hidden: str) -> GatewayError:
+        """Return this error with every `hidden` text masked in its reason (any letter case)."""
+        reason = self.reason
+        for text in filter(None, hidden):
+            reason = re.sub(re.escape(text), "***", reason, flags=re.IGNORECASE)
+        return GatewayError(reason, self.customer_message)
 
 
 @dataclass(frozen=True)
@@ -97,8 +107,19 @@ class GatewayClient:
         """
         body = signing.signed(token_request.fields(), self.secret, self.scheme)
         try:
+            return self._post(body)
+        except GatewayError as error:
+            # A gateway may echo what it received: the reason is logged and stored.
+            raise error.without(self.secret, body[signing.SIGNATURE_FIELD]) from None
+
+    def _post(self, body: dict) -> TokenAnswer:
+        try:
+            # A 3xx is no answer: following it would re-send the signed body elsewhere.
             response = self.session.post(
-                self.api_base_url + TOKEN_PATH, json=body, timeout=self.timeout
+                self.api_base_url + TOKEN_PATH,
+                json=body,
+                timeout=self.timeout,
+                allow_redirects=False,
             )
         except requests.Timeout:
             raise GatewayError("gateway timed out") from None
@@ -125,6 +146,8 @@ class GatewayClient:
         redirect_url = redirect_url if isinstance(redirect_url, str) and redirect_url else None
         if key is None and redirect_url is None:
             raise GatewayError(f"gateway answer has no key: {_gateway_message(response)}")
+        if key is not None and len(key) > MAX_KEY_LENGTH:
+            raise GatewayError("gateway key is too long")
         if redirect_url is not None:
             self._check_redirect(redirect_url)
         return TokenAnswer(key=key, redirect_url=redirect_url)
