@@ -1,0 +1,28 @@
+"""gunicorn settings for production: `gunicorn -c gunicorn.conf.py "app:create_app()"`.
+
+Every setting can be overridden from the environment, so one file serves every machine.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+
+bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
+# Sync workers: each handles one request at a time, so N workers per machine is N at once.
+# Nothing correctness depends on lives in a worker's memory: all state is in the database.
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
+# The gateway call has its own timeouts (GATEWAY_TIMEOUT); this only stops runaway workers.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = 30
+keepalive = 5
+# Recycle workers now and then so a slow leak never becomes an outage.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
+max_requests_jitter = 200
+# The app logs one structured line per request itself.
+accesslog = None
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+# Trust X-Forwarded-* only from the load balancer (the app's ProxyFix does the rest).
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
