@@ -2,51 +2,21 @@
 
 from __future__ import annotations
 
-import html
 import re
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
-from werkzeug.test import TestResponse
+from sqlalchemy import select
 
 from checkout.extensions import db
 from checkout.models import Order
 from checkout.sandbox.models import SandboxPayment
-from tests.conftest import checkout_data
+from tests.checkout_helpers import count, field_error, only_order, post_checkout
 
 NBSP = "\u00a0"
 PLAIN = "Enter the amount as a plain number, for example 90.00."
 POSITIVE = "The amount must be greater than zero."
-
-
-def post_checkout(client: FlaskClient, **fields: str) -> TestResponse:
-    """Render the form, then post it with `fields` changed from a valid submission."""
-    page = client.get("/").get_data(as_text=True)
-    return client.post("/", data=checkout_data(page, **fields))
-
-
-def field_error(page: str, field: str) -> str:
-    """Return the text of a field's error paragraph (empty when it has none)."""
-    match = re.search(rf'<p class="field-error" id="{field}-error"[^>]*>(.*?)</p>', page, re.S)
-    assert match, f"no error paragraph for {field}"
-    return html.unescape(match.group(1)).strip()
-
-
-def count(app: Flask, model: type) -> int:
-    """Return how many rows a table holds."""
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model))
-
-
-def only_order(app: Flask) -> Order:
-    """Return the one order the database holds."""
-    with app.app_context():
-        orders = db.session.scalars(select(Order)).all()
-        assert len(orders) == 1
-        db.session.expunge(orders[0])
-        return orders[0]
 
 
 def sent_params(app: Flask) -> dict:
