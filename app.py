@@ -68,11 +68,12 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from checkout import callback_views, sandbox, views
+    from checkout import admin, callback_views, sandbox, views
 
     app.register_blueprint(views.bp)
     app.register_blueprint(callback_views.bp)
     sandbox.init_app(app)
+    admin.init_app(app)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -1,0 +1,18 @@
+"""The merchant's back office at /admin: orders, their timelines and CSV exports.
+
+Self-contained like the sandbox: `init_app` checks the credentials and mounts the
+blueprint; the pages answer 404 while no credentials are configured.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from checkout.admin import auth
+from checkout.admin.views import bp
+
+
+def init_app(app: Flask) -> None:
+    """Refuse half-set credentials, then mount the back office."""
+    auth.check_config(app.config)
+    app.register_blueprint(bp)

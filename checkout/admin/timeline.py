@@ -1,0 +1,120 @@
+"""One order's whole story in time order: its events and every callback that named it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, select
+
+from checkout.callback_replay import replay_of
+from checkout.extensions import db
+from checkout.models import CallbackOutcome, CallbackRecord, Order, OrderEvent
+
+EVENT_TITLES = {
+    "created": "Order created",
+    "token_requested": "Payment key requested from the gateway",
+    "token_received": "Gateway answered with a payment key",
+    "token_failed": "Gateway gave no payment key",
+    "callback": "Status changed by a callback",
+    "flagged": "Flagged for review",
+    "expired": "Expired: pending for too long",
+}
+# Callbacks that did what they should, that changed nothing, and that were refused.
+GOOD_OUTCOMES = frozenset({CallbackOutcome.ACCEPTED})
+QUIET_OUTCOMES = frozenset(
+    {CallbackOutcome.DUPLICATE, CallbackOutcome.RECEIVED, CallbackOutcome.IGNORED_FINAL}
+)
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """A line of the timeline: an order event or a callback, with what to show about it."""
+
+    at: datetime
+    title: str
+    event: OrderEvent | None = None
+    callback: CallbackRecord | None = None
+
+    @property
+    def detail_text(self) -> str | None:
+        """Return the event's detail (parameters sent, the gateway's answer) as indented JSON."""
+        if self.event is None or not self.event.detail:
+            return None
+        return json.dumps(self.event.detail, indent=2, ensure_ascii=False, sort_keys=True)
+
+    @property
+    def body_text(self) -> str | None:
+        """Return the callback's raw body, indented when it is JSON."""
+        return pretty_body(self.callback.body) if self.callback is not None else None
+
+    @property
+    def tone(self) -> str:
+        """Return how the line should look: ok, quiet, warn or bad."""
+        if self.callback is not None:
+            return outcome_tone(self.callback.outcome)
+        if self.event is not None and self.event.kind in {"flagged", "token_failed"}:
+            return "warn"
+        return "quiet"
+
+
+def outcome_tone(outcome: str) -> str:
+    """Return ok, quiet, warn or bad for a callback outcome."""
+    if outcome in GOOD_OUTCOMES:
+        return "ok"
+    if outcome in QUIET_OUTCOMES:
+        return "quiet"
+    if outcome in {CallbackOutcome.AMOUNT_MISMATCH, CallbackOutcome.IGNORED_AFTER_PAID}:
+        return "warn"
+    return "bad"
+
+
+def pretty_body(body: str) -> str:
+    """Return a body as JSON indented for reading if it parses, otherwise exactly as stored."""
+    try:
+        parsed: Any = json.loads(body)
+    except ValueError:
+        return body
+    return json.dumps(parsed, indent=2, ensure_ascii=False)
+
+
+def order_timeline(order: Order) -> list[TimelineEntry]:
+    """Return the order's events and callbacks merged in the order they happened.
+
+    Callbacks that named the order but were refused before it was looked up (a bad
+    signature, say) are included: they are part of what happened to it.
+    """
+    events = db.session.scalars(select(OrderEvent).where(OrderEvent.order_id == order.id))
+    callbacks = db.session.scalars(
+        select(CallbackRecord).where(
+            or_(CallbackRecord.order_id == order.id, CallbackRecord.request_id == order.request_id)
+        )
+    )
+    entries = [event_entry(event) for event in events]
+    if not any(entry.event.kind == "created" for entry in entries):
+        entries.append(TimelineEntry(at=order.created_at, title=EVENT_TITLES["created"]))
+    entries += [callback_entry(record) for record in callbacks]
+    # A callback is stored before the state change it causes; ties keep that order.
+    return sorted(entries, key=lambda entry: (entry.at, entry.event is not None, _id(entry)))
+
+
+def event_entry(event: OrderEvent) -> TimelineEntry:
+    """Return the timeline line of an order event."""
+    title = EVENT_TITLES.get(event.kind, event.kind.replace("_", " ").capitalize())
+    return TimelineEntry(at=event.created_at, title=title, event=event)
+
+
+def callback_entry(record: CallbackRecord) -> TimelineEntry:
+    """Return the timeline line of a stored callback."""
+    title = f"Callback #{record.id} received"
+    original = replay_of(record)
+    if original:
+        title = f"Callback #{record.id}: replay of #{original}"
+    return TimelineEntry(at=record.received_at, title=title, callback=record)
+
+
+def _id(entry: TimelineEntry) -> int:
+    item = entry.event or entry.callback
+    return item.id if item is not None else 0

@@ -1,0 +1,112 @@
+"""The back office's pages: sign in and out, the orders list, its CSV, one order's story."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from werkzeug.wrappers import Response
+
+from checkout.admin import auth, export, queries, timeline
+from checkout.admin.forms import LoginForm, OrderFilterForm
+from checkout.models import Order, utcnow
+from checkout.orders import get_order
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+bp.before_request(auth.guard)
+
+
+@bp.after_request
+def keep_private(response: Response) -> Response:
+    """Keep order data out of shared caches, browser history caches and search engines."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+@bp.app_template_filter("admin_time")
+def admin_time(value: datetime | None, seconds: bool = False) -> str:
+    """Show a stored UTC time plainly, saying it is UTC."""
+    if value is None:
+        return "—"
+    return value.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M") + " UTC"
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Response | tuple[str, int]:
+    if auth.is_logged_in():
+        return redirect(url_for("admin.orders"), 303)
+    form = LoginForm()
+    message, status = None, 200
+    if form.is_submitted():
+        if not form.validate():
+            message, status = "Enter your username and password.", 422
+        elif auth.check_credentials(form.username.data, form.password.data):
+            auth.log_in()
+            current_app.logger.info("admin signed in from %s", request.remote_addr)
+            return redirect(auth.safe_next(request.args.get("next")), 303)
+        else:
+            current_app.logger.warning("admin sign-in refused from %s", request.remote_addr)
+            message, status = "Wrong username or password.", 403
+    return render_template("admin/login.html", form=form, message=message), status
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    auth.log_out()
+    return redirect(url_for("admin.login"), 303)
+
+
+def filter_args() -> dict[str, str]:
+    """Return the filter's query arguments, to carry into page and export links."""
+    return {name: value for name, value in request.args.items() if name != "page" and value}
+
+
+@bp.get("/", strict_slashes=False)
+def orders() -> str:
+    form = OrderFilterForm(request.args)
+    form.validate()
+    order_filter = form.to_filter()
+    return render_template(
+        "admin/orders.html",
+        form=form,
+        page=queries.page_of_orders(order_filter, request.args.get("page", 1, type=int)),
+        totals=queries.paid_totals(order_filter),
+        filter_args=filter_args(),
+    )
+
+
+@bp.get("/orders.csv")
+def export_csv() -> Response:
+    form = OrderFilterForm(request.args)
+    form.validate()
+    lines = export.iter_csv(queries.iter_orders(form.to_filter()))
+    filename = f"orders-{utcnow():%Y%m%d-%H%M%S}.csv"
+    return Response(
+        stream_with_context(lines),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def order_or_404(request_id: str) -> Order:
+    """Return the order or answer 404."""
+    order = get_order(request_id) if len(request_id) <= 64 else None
+    if order is None:
+        abort(404, description="There is no order with this request_id.")
+    return order
+
+
+@bp.get("/orders/<request_id>")
+def order_detail(request_id: str) -> str:
+    order = order_or_404(request_id)
+    return render_template("admin/order.html", order=order, entries=timeline.order_timeline(order))
