@@ -30,6 +30,7 @@ def create_app(
     register_blueprints(app)
     register_errorhandlers(app)
     register_template_filters(app)
+    register_commands(app)
     create_schema(app)
     return app
 
@@ -82,6 +83,12 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_template_filters(app: Flask) -> None:
     app.add_template_filter(format_minor, "money")
+
+
+def register_commands(app: Flask) -> None:
+    from checkout import commands
+
+    commands.init_app(app)
 
 
 def create_schema(app: Flask) -> None:
