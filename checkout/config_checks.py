@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from checkout import catalogue, signing
-from checkout.money import to_minor
+from checkout.money import amount_limits, to_minor
 from config import DEV_GATEWAY_SECRET, DEV_MERCHANT_ID, DEV_SECRET_KEY, DEV_SITE_ID
 
 ORDER_STATES = {"pending", "paid", "failed", "expired"}
@@ -38,8 +38,7 @@ def check_general(config: Mapping[str, Any]) -> None:
         if not catalogue.is_iso_currency(code):
             raise ConfigError(f"CHECKOUT_CURRENCIES: {code!r} is not an ISO 4217 code")
         _check_amount("CHECKOUT_MAX_AMOUNT", config["CHECKOUT_MAX_AMOUNT"], code)
-    for item in config["CHECKOUT_MAX_AMOUNTS"]:
-        code, _, limit = item.partition("=")
+    for code, limit in amount_limits(config["CHECKOUT_MAX_AMOUNTS"]).items():
         if not catalogue.is_iso_currency(code):
             raise ConfigError(f"CHECKOUT_MAX_AMOUNTS: {code!r} is not an ISO 4217 code")
         _check_amount("CHECKOUT_MAX_AMOUNTS", limit, code)

@@ -8,7 +8,7 @@ from wtforms import HiddenField, SelectField, StringField
 from wtforms.validators import ValidationError
 
 from checkout import catalogue
-from checkout.money import AmountError, parse_amount, to_minor
+from checkout.money import AmountError, amount_limits, parse_amount, to_minor
 
 MAX_LOGIN_LENGTH = 64
 NO_METHOD = ""
@@ -97,5 +97,5 @@ def offered_currencies() -> list[str]:
 
 def max_amount(currency: str) -> int:
     """Return the largest payable amount in minor units for a currency, as configured."""
-    overrides = dict(item.split("=", 1) for item in current_app.config["CHECKOUT_MAX_AMOUNTS"])
+    overrides = amount_limits(current_app.config["CHECKOUT_MAX_AMOUNTS"])
     return to_minor(overrides.get(currency, current_app.config["CHECKOUT_MAX_AMOUNT"]), currency)

@@ -48,7 +48,9 @@ def gateway_origin() -> str:
 def gateway_client() -> GatewayClient:
     """Return a gateway client for this request, sharing the app's pooled HTTP session."""
     config = current_app.config
-    session = current_app.extensions.setdefault("gateway_session", requests.Session())
+    session = current_app.extensions.get("gateway_session")
+    if session is None:
+        session = current_app.extensions["gateway_session"] = requests.Session()
     if uses_sandbox():
         api_base = current_app.extensions["sandbox"].api_base_url()
     else:

@@ -59,6 +59,12 @@ def too_large_message(max_minor: int | None, currency: str) -> str:
     return f"The amount must not exceed {format_minor(max_minor, currency)}."
 
 
+def amount_limits(items: list[str]) -> dict[str, str]:
+    """Read `CODE=amount` settings into a dict keyed by upper-case currency code."""
+    pairs = (item.partition("=") for item in items)
+    return {code.strip().upper(): limit.strip() for code, _, limit in pairs}
+
+
 def to_minor(major: str | int | Decimal, currency: str) -> int:
     """Convert a configured major-unit amount (e.g. a limit) to minor units exactly."""
     value = Decimal(str(major)) * 10 ** currency_exponent(currency)
