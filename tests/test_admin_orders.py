@@ -71,6 +71,13 @@ def test_list_applies_the_filters_in_the_query_string(admin, orders, query, expe
     assert shown(response) == [orders[login] for login in expected]
 
 
+def test_the_unfiltered_list_shows_no_filter_errors(admin, orders):
+    page = admin.get("/admin/").text
+    assert 'class="field-error"' in page  # the macro renders hidden placeholders
+    assert "has-error" not in page
+    assert "Not a valid choice." not in page
+
+
 def test_search_by_request_id_finds_that_order(admin, orders):
     response = admin.get("/admin/", query_string={"q": orders["bob"]})
     assert shown(response) == [orders["bob"]]

@@ -39,11 +39,11 @@ class OrderFilterForm(FlaskForm):
         csrf = False  # reading is safe, and filtered links must work when shared
 
     q = SearchField("Search", validators=[Optional(), Length(max=64)])
-    status = SelectField("Status")
-    method = SelectField("Method")
-    currency = SelectField("Currency")
-    date_from = DateField("From", validators=[Optional()])
-    date_to = DateField("To", validators=[Optional()])
+    status = SelectField("Status", default=ANY)
+    method = SelectField("Method", default=ANY)
+    currency = SelectField("Currency", default=ANY)
+    date_from = DateField("Created from (UTC)", validators=[Optional()])
+    date_to = DateField("Created to (UTC)", validators=[Optional()])
     flagged = BooleanField("Flagged for review only")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
