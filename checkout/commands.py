@@ -145,7 +145,7 @@ def order_line(order: Order) -> str:
 @filter_options
 @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
 def list_command(limit: int, **options: Any) -> None:
-    """List orders, newest first, with the paid totals of the filtered set."""
+    """List orders, newest first, with paid totals."""
     order_filter = make_filter(**options)
     orders = queries.first_orders(order_filter, limit)
     total = queries.count_orders(order_filter)
@@ -227,7 +227,7 @@ def entry_text(entry: timeline.TimelineEntry) -> str:
 )
 @click.option("--dry-run", is_flag=True, help="Only list the orders that would expire.")
 def expire_command(older_than: timedelta, dry_run: bool) -> None:
-    """Mark orders expired that have been pending for longer than --older-than (for cron)."""
+    """Expire orders pending too long (for cron)."""
     if dry_run:
         stale = stale_orders(older_than)
         for order in stale:
@@ -243,7 +243,7 @@ def expire_command(older_than: timedelta, dry_run: bool) -> None:
 @orders_cli.command("replay")
 @click.argument("callback_id", type=int)
 def replay_command(callback_id: int) -> None:
-    """Run a stored callback again through the normal callback processing (idempotent)."""
+    """Re-process a stored callback (idempotent)."""
     try:
         result = replay(callback_id)
     except CallbackNotFound:
@@ -266,7 +266,7 @@ def replay_command(callback_id: int) -> None:
     help="CSV file to write; - for standard output.",
 )
 def export_command(output: str, **options: Any) -> None:
-    """Write the filtered orders as CSV (exact amounts in major and minor units)."""
+    """Export the filtered orders as CSV."""
     lines = export.iter_csv(queries.iter_orders(make_filter(**options)))
     if output == "-":
         stream = click.get_text_stream("stdout")
