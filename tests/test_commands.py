@@ -177,6 +177,7 @@ def test_expire_never_overwrites_a_callback_that_came_first(app):
         read = stale_orders(timedelta(minutes=30))
         # Between our read and our write, the gateway's callback marks the order paid.
         apply_gateway_status(read[0], OrderStatus.PAID, 9000, "KZT", callback_id=1)
+        db.session.commit()
         report = expire_orders(read, timedelta(minutes=30))
     assert report == ExpiryReport(expired=0, skipped=1)
     assert status_of(app, request_id) == "paid"
