@@ -11,8 +11,27 @@ from flask import Flask
 from checkout.extensions import csrf
 from checkout.gateway_config import SANDBOX_PREFIX
 from checkout.sandbox import models  # noqa: F401  (registers the table)
+from checkout.sandbox.commands import sandbox_cli
+from checkout.sandbox.delivery import Deliveries
 from checkout.sandbox.server import LoopbackServer
 from checkout.sandbox.views import bp
+
+
+class Sandbox:
+    """The sandbox's machinery in one process: its loopback listener and its deliveries."""
+
+    def __init__(self, app: Flask) -> None:
+        self.loopback = LoopbackServer(app, SANDBOX_PREFIX)
+        self.deliveries = Deliveries()
+
+    def api_base_url(self) -> str:
+        """Return the base URL our server uses to call the sandbox (see `server`)."""
+        return self.loopback.api_base_url()
+
+    def shutdown(self) -> None:
+        """Abandon pending callback retries and stop the listener (tests free their ports)."""
+        self.deliveries.stop()
+        self.loopback.shutdown()
 
 
 def init_app(app: Flask) -> None:
@@ -23,4 +42,5 @@ def init_app(app: Flask) -> None:
     # unguessable key guards the hosted form.
     csrf.exempt(bp)
     app.register_blueprint(bp, url_prefix=SANDBOX_PREFIX)
-    app.extensions["sandbox"] = LoopbackServer(app, SANDBOX_PREFIX)
+    app.cli.add_command(sandbox_cli)
+    app.extensions["sandbox"] = Sandbox(app)

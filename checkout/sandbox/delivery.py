@@ -1,17 +1,21 @@
-"""Server-to-server callback delivery, retried with exponential backoff like a real gateway."""
+"""The sandbox's callbacks: signed like the gateway's, delivered server-to-server with
+exponential backoff until the merchant answers 200, each try logged."""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
-logger = logging.getLogger("checkout.sandbox.delivery")
+from checkout import signing
+
+CALLBACK_PATH = "/callback"
 
 
 @dataclass(frozen=True)
@@ -19,53 +23,158 @@ class RetryPolicy:
     """How often and how patiently to deliver: `tries` attempts, delays doubling from `base`."""
 
     tries: int = 6
-    base_delay: float = 1.0
+    base_delay: float = 2.0
     timeout: float = 10.0
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> RetryPolicy:
+        """Return the policy set by SANDBOX_CALLBACK_TRIES and SANDBOX_CALLBACK_BACKOFF."""
+        return cls(
+            tries=max(1, int(config["SANDBOX_CALLBACK_TRIES"])),
+            base_delay=float(config["SANDBOX_CALLBACK_BACKOFF"]),
+        )
 
     def delay_before(self, attempt: int) -> float:
         """Return the pause before attempt number `attempt` (1-based; none before the first)."""
         return 0.0 if attempt <= 1 else self.base_delay * 2 ** (attempt - 2)
 
 
+def callback_fields(
+    params: Mapping[str, Any],
+    status: str,
+    *,
+    secret: str,
+    scheme: str,
+    method: str | None = None,
+    amount: int | None = None,
+) -> dict[str, Any]:
+    """Return the signed callback the gateway sends about a payment (fields of DESIGN §5)."""
+    fields = {
+        "request_id": params["request_id"],
+        "invoice_id": "sbx-" + params["request_id"],
+        "status": status,
+        "amount": params["amount"] if amount is None else amount,
+        "currency": params["currency"],
+        "method": method or params.get("method"),
+    }
+    present = {name: value for name, value in fields.items() if value is not None}
+    return signing.signed(present, secret, scheme)
+
+
+def merchant_callback_url(config: Mapping[str, Any], site_url: str | None = None) -> str | None:
+    """Return where the merchant takes callbacks, as its gateway cabinet would say.
+
+    SANDBOX_CALLBACK_URL wins; else `/callback` under PUBLIC_BASE_URL; else `/callback` on
+    the site at `site_url` (the merchant's success_url, or the request's own host).
+    """
+    if config.get("SANDBOX_CALLBACK_URL"):
+        return config["SANDBOX_CALLBACK_URL"]
+    if config.get("PUBLIC_BASE_URL"):
+        return config["PUBLIC_BASE_URL"].rstrip("/") + CALLBACK_PATH
+    if site_url:
+        parts = urlsplit(site_url)
+        return f"{parts.scheme}://{parts.netloc}{CALLBACK_PATH}"
+    return None
+
+
+def post_callback(url: str, fields: Mapping[str, Any], timeout: float) -> requests.Response:
+    """POST one callback as JSON.
+
+    :raise requests.RequestException: when the merchant cannot be reached in time.
+    """
+    return requests.post(url, json=dict(fields), timeout=timeout)
+
+
 def deliver(
     url: str,
-    fields: dict[str, Any],
+    fields: Mapping[str, Any],
     policy: RetryPolicy,
-    sleep: Callable[[float], None] = time.sleep,
+    logger: logging.Logger,
+    stop: threading.Event | None = None,
 ) -> bool:
-    """POST a signed callback until the merchant answers 200 or the tries run out.
+    """POST a signed callback until the merchant answers 200, the tries run out, or `stop`.
 
     :return: whether the merchant acknowledged it.
     """
+    stop = stop or threading.Event()
+    request_id = fields.get("request_id")
     for attempt in range(1, policy.tries + 1):
-        sleep(policy.delay_before(attempt))
+        if stop.wait(policy.delay_before(attempt)):
+            logger.info("event=sandbox_callback_stopped request_id=%s try=%d", request_id, attempt)
+            return False
         try:
-            response = requests.post(url, json=fields, timeout=policy.timeout)
-            outcome = f"HTTP {response.status_code}"
-            acknowledged = response.status_code == 200
+            answer = str(post_callback(url, fields, policy.timeout).status_code)
         except requests.RequestException as error:
-            outcome = type(error).__name__
-            acknowledged = False
+            answer = type(error).__name__
         logger.info(
-            "sandbox callback request_id=%s try %d/%d to %s: %s",
-            fields.get("request_id"),
+            "event=sandbox_callback request_id=%s status=%s try=%d/%d url=%s answer=%s",
+            request_id,
+            fields.get("status"),
             attempt,
             policy.tries,
             url,
-            outcome,
+            answer,
         )
-        if acknowledged:
+        if answer == "200":
             return True
-    logger.warning("sandbox callback request_id=%s gave up", fields.get("request_id"))
+    logger.warning(
+        "event=sandbox_callback_gave_up request_id=%s tries=%d", request_id, policy.tries
+    )
     return False
 
 
-def deliver_in_background(
-    url: str, fields: dict[str, Any], policy: RetryPolicy
-) -> threading.Thread:
-    """Start delivering a callback on a daemon thread, so the customer is not kept waiting."""
-    thread = threading.Thread(
-        target=deliver, args=(url, fields, policy), name="sandbox-callback", daemon=True
-    )
-    thread.start()
-    return thread
+class Deliveries:
+    """Callbacks being delivered on background threads, so the customer is never kept waiting.
+
+    Kept so that a test or a shutdown can wait for them, or stop them between tries.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._threads: set[threading.Thread] = set()
+        self._stop = threading.Event()
+
+    def start(
+        self, url: str, fields: Mapping[str, Any], policy: RetryPolicy, logger: logging.Logger
+    ) -> threading.Thread:
+        """Start delivering one callback on a daemon thread."""
+        thread = threading.Thread(
+            target=self._run,
+            args=(url, fields, policy, logger, self._stop),
+            name=f"sandbox-callback-{fields.get('request_id')}",
+            daemon=True,
+        )
+        with self._lock:
+            self._threads.add(thread)
+        thread.start()
+        return thread
+
+    def _run(
+        self,
+        url: str,
+        fields: Mapping[str, Any],
+        policy: RetryPolicy,
+        logger: logging.Logger,
+        stop: threading.Event,
+    ) -> None:
+        try:
+            deliver(url, fields, policy, logger, stop)
+        finally:
+            with self._lock:
+                self._threads.discard(threading.current_thread())
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait for the deliveries under way to finish; return whether they all did."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._lock:
+            threads = list(self._threads)
+        for thread in threads:
+            thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        return not any(thread.is_alive() for thread in threads)
+
+    def stop(self, timeout: float = 5.0) -> bool:
+        """Abandon the deliveries under way at their next pause and wait for them."""
+        self._stop.set()
+        finished = self.wait(timeout)
+        self._stop = threading.Event()
+        return finished

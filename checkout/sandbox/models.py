@@ -16,6 +16,7 @@ class SandboxState(StrEnum):
     OPEN = "open"
     PAID = "paid"
     DECLINED = "declined"
+    EXPIRED = "expired"
 
 
 class SandboxPayment(db.Model):
@@ -29,3 +30,17 @@ class SandboxPayment(db.Model):
     state: Mapped[str] = mapped_column(String(16), default=SandboxState.OPEN)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     decided_at: Mapped[datetime | None]
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == SandboxState.OPEN
+
+    @property
+    def language(self) -> str | None:
+        return self.params.get("language") or None
+
+    @property
+    def return_url(self) -> str | None:
+        """Return where the customer goes after this payment's outcome, if the merchant said."""
+        name = "success_url" if self.state == SandboxState.PAID else "fail_url"
+        return self.params.get(name) or None

@@ -11,13 +11,36 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterable
+from typing import Any
 
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
+# How often the listener checks for shutdown (seconds): quick enough for tests to stop it.
+POLL_INTERVAL = 0.05
+
+
+class OnlyUnder:
+    """WSGI middleware answering 404 outside one path prefix.
+
+    The listener exists for the sandbox alone: the rest of the site stays behind the public
+    port and whatever guards it there.
+    """
+
+    def __init__(self, app: Flask, prefix: str) -> None:
+        self.app = app
+        self.prefix = prefix.rstrip("/") + "/"
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        if environ.get("PATH_INFO", "").startswith(self.prefix):
+            return self.app(environ, start_response)
+        start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8")])
+        return [b"Not found: this listener serves the sandbox gateway only.\n"]
+
 
 class LoopbackServer:
-    """Serves an app on 127.0.0.1 at a free port, once per process."""
+    """Serves an app's sandbox on 127.0.0.1 at a free port, once per process."""
 
     def __init__(self, app: Flask, path_prefix: str) -> None:
         self.app = app
@@ -31,10 +54,15 @@ class LoopbackServer:
         with self._lock:
             # A forked worker inherits the parent's object but not its thread: start anew.
             if self._server is None or self._pid != os.getpid():
-                self._server = make_server("127.0.0.1", 0, self.app, threaded=True)
+                self._server = make_server(
+                    "127.0.0.1", 0, OnlyUnder(self.app, self.path_prefix), threaded=True
+                )
                 self._pid = os.getpid()
                 thread = threading.Thread(
-                    target=self._server.serve_forever, name="sandbox-loopback", daemon=True
+                    target=self._server.serve_forever,
+                    args=(POLL_INTERVAL,),
+                    name="sandbox-loopback",
+                    daemon=True,
                 )
                 thread.start()
             port = self._server.server_port

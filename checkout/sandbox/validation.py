@@ -22,6 +22,8 @@ class TokenRequestError(Exception):
 
 @dataclass(frozen=True)
 class SandboxCredentials:
+    """The one merchant the sandbox knows, and how its requests are signed."""
+
     merchant_id: str
     site_id: int
     secret: str
@@ -30,10 +32,12 @@ class SandboxCredentials:
 
 REQUIRED_TEXT = ("merchant_id", "site_login", "request_id", "currency", "signature")
 OPTIONAL_TEXT = ("method", "customer_type", "language", "success_url", "fail_url")
+MAX_REQUEST_ID_LENGTH = 64
+MAX_AMOUNT = 2**63 - 1
 
 
 def validate_token_request(payload: Any, credentials: SandboxCredentials) -> dict[str, Any]:
-    """Return the request's fields when they would satisfy the gateway.
+    """Return the request's fields, signature left out, when they would satisfy the gateway.
 
     :raise TokenRequestError: naming the first field at fault.
     """
@@ -55,7 +59,11 @@ def validate_token_request(payload: Any, credentials: SandboxCredentials) -> dic
         if payload.get(name) is not None and not isinstance(payload[name], str):
             raise TokenRequestError(name, f"{name} must be a string")
 
-    if payload["amount"] <= 0:
+    if len(payload["request_id"]) > MAX_REQUEST_ID_LENGTH:
+        raise TokenRequestError(
+            "request_id", f"request_id must be at most {MAX_REQUEST_ID_LENGTH} characters"
+        )
+    if not 0 < payload["amount"] <= MAX_AMOUNT:
         raise TokenRequestError("amount", "amount must be a positive number of minor units")
     if not catalogue.is_iso_currency(payload["currency"]):
         raise TokenRequestError("currency", f"unknown currency {payload['currency']!r}")
@@ -74,24 +82,26 @@ def validate_token_request(payload: Any, credentials: SandboxCredentials) -> dic
     if payload["merchant_id"] != credentials.merchant_id:
         raise TokenRequestError("merchant_id", "unknown merchant_id", status=403)
     if payload["site_id"] != credentials.site_id:
-        raise TokenRequestError("site_id", "site_id does not belong to this merchant", 403)
+        raise TokenRequestError("site_id", "site_id does not belong to this merchant", status=403)
     try:
         signing.verify(payload, credentials.secret, credentials.scheme)
     except signing.SignatureError as error:
         raise TokenRequestError("signature", str(error), status=403) from None
-    return dict(payload)
+    return {name: value for name, value in payload.items() if name != signing.SIGNATURE_FIELD}
 
 
 def _check_additional_fields(additional: Any, method: str | None) -> None:
+    """Require `additional_fields.bank_app` for the transfer methods; it is sberbank or tbank."""
     if additional is not None and not isinstance(additional, Mapping):
         raise TokenRequestError("additional_fields", "additional_fields must be an object")
-    if not catalogue.method_needs_bank_app(method):
-        return
     bank_app = (additional or {}).get("bank_app")
     if bank_app is None:
-        raise TokenRequestError(
-            "additional_fields.bank_app", f"additional_fields.bank_app is required for {method}"
-        )
+        if catalogue.method_needs_bank_app(method):
+            raise TokenRequestError(
+                "additional_fields.bank_app",
+                f"additional_fields.bank_app is required for {method}",
+            )
+        return
     if bank_app not in tuple(catalogue.BankApp):
         raise TokenRequestError(
             "additional_fields.bank_app", "additional_fields.bank_app must be sberbank or tbank"

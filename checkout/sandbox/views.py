@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
-import secrets
+from dataclasses import replace
+from typing import Any
 from urllib.parse import urlsplit
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    jsonify,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
-from sqlalchemy import select, update
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from checkout import catalogue, signing
-from checkout.extensions import db
-from checkout.models import utcnow
+from checkout import catalogue
 from checkout.money import format_minor
-from checkout.sandbox.delivery import RetryPolicy, deliver_in_background
+from checkout.sandbox import payments, steps
+from checkout.sandbox.delivery import RetryPolicy, callback_fields, merchant_callback_url
 from checkout.sandbox.models import SandboxPayment, SandboxState
-from checkout.sandbox.texts import html_lang, texts_for
+from checkout.sandbox.texts import html_lang, language_from_header, shown_language, texts_for
 from checkout.sandbox.validation import (
     SandboxCredentials,
     TokenRequestError,
@@ -32,6 +22,10 @@ from checkout.sandbox.validation import (
 )
 
 bp = Blueprint("sandbox", __name__, template_folder="templates", static_folder="static")
+
+Page = tuple[str, int]
+DECISIONS = {"pay": SandboxState.PAID, "decline": SandboxState.DECLINED}
+CALLBACK_STATUS = {SandboxState.PAID: "success", SandboxState.DECLINED: "fail"}
 
 
 def credentials() -> SandboxCredentials:
@@ -47,21 +41,11 @@ def credentials() -> SandboxCredentials:
 
 @bp.post("/api/jsapi/obtain_token/")
 def obtain_token() -> tuple[Response, int]:
-    payload = request.get_json(silent=True)
     try:
-        params = validate_token_request(payload, credentials())
+        params = validate_token_request(request.get_json(silent=True), credentials())
+        payment = payments.register(params)
     except TokenRequestError as error:
         return jsonify(error=error.message, field=error.field), error.status
-    payment = db.session.scalar(
-        select(SandboxPayment).where(SandboxPayment.request_id == params["request_id"])
-    )
-    if payment is None:
-        params.pop("signature")
-        payment = SandboxPayment(
-            key=secrets.token_urlsafe(24), request_id=params["request_id"], params=params
-        )
-        db.session.add(payment)
-        db.session.commit()
     if wants_redirect(payment.params.get("method")):
         return jsonify(redirect_url=hosted_form_url(payment)), 200
     return jsonify(key=payment.key), 200
@@ -73,105 +57,143 @@ def wants_redirect(method: str | None) -> bool:
     return config["SANDBOX_REDIRECT"] or (method or "") in config["SANDBOX_REDIRECT_METHODS"]
 
 
-def hosted_form_url(payment: SandboxPayment) -> str:
-    """Return the public URL of a payment's hosted form.
+def merchant_site(payment: SandboxPayment) -> str:
+    """Return a URL on the merchant's site as the customer's browser reaches it.
 
-    The sandbox lives on the merchant's own site, so it is found where the merchant's
-    success_url points (our server may have reached us on a loopback port).
+    Our server may have called the sandbox on its loopback port, so the request's own
+    host is only the last resort.
     """
-    origin = request.host_url.rstrip("/")
-    success_url = payment.params.get("success_url")
-    if success_url:
-        parts = urlsplit(success_url)
-        origin = f"{parts.scheme}://{parts.netloc}"
-    return origin + url_for("sandbox.hosted_form", key=payment.key)
+    params = payment.params
+    return (
+        params.get("success_url")
+        or params.get("fail_url")
+        or current_app.config["PUBLIC_BASE_URL"]
+        or request.host_url
+    )
 
 
-def payment_or_404(key: str) -> SandboxPayment:
-    payment = db.session.get(SandboxPayment, key) if len(key) <= 64 else None
-    if payment is None:
-        abort(404, description=texts_for(request.args.get("lang"))["unknown_key"])
-    return payment
+def hosted_form_url(payment: SandboxPayment) -> str:
+    """Return the public URL of a payment's hosted form (the sandbox lives on our site)."""
+    parts = urlsplit(merchant_site(payment))
+    return f"{parts.scheme}://{parts.netloc}" + url_for("sandbox.hosted_form", key=payment.key)
 
 
 @bp.get("/api/jsapi/open/<key>/")
-def hosted_form(key: str) -> tuple[str, int]:
-    payment = payment_or_404(key)
-    params = payment.params
-    language = params.get("language")
-    status = 200 if payment.state == SandboxState.OPEN else 410
-    return render_template(
-        "sandbox/form.html",
-        payment=payment,
-        params=params,
-        texts=texts_for(language),
-        lang=html_lang(language),
-        amount=format_minor(params["amount"], params["currency"], html_lang(language)),
-        methods=catalogue.METHODS,
-        method=catalogue.METHODS_BY_CODE.get(params.get("method") or ""),
-        bank_app_labels=catalogue.BANK_APP_LABELS,
-        error=None,
-    ), status
+def hosted_form(key: str) -> Page:
+    payment = payments.find(key)
+    if payment is None:
+        return unknown_key()
+    if not payment.is_open:
+        return used_key(payment)
+    choice = steps.resolve(payment.params, request.args)
+    return render_form(payment, choice, 422 if choice.error else 200)
 
 
 @bp.post("/api/jsapi/open/<key>/")
-def decide(key: str) -> Response | tuple[str, int]:
-    payment = payment_or_404(key)
+def decide(key: str) -> Response | Page:
+    payment = payments.find(key)
+    if payment is None:
+        return unknown_key()
+    if not payment.is_open:
+        return leave(payment)
+    choice = steps.resolve(payment.params, request.form)
+    state = DECISIONS.get(request.form.get("decision", ""))
+    if state is None:
+        return render_form(payment, replace(choice, error="bad_decision"), 400)
+    if state == SandboxState.PAID:
+        choice = steps.require_complete(choice)
+        if choice.error:
+            return render_form(payment, choice, 422)
+    # One decision per key, even if Pay is pressed twice or in two tabs: only the request
+    # that closed the payment sends the callback.
+    if payments.close(payment, state):
+        send_callback(payment, CALLBACK_STATUS[state], choice.method)
+    return leave(payment)
+
+
+def render_form(payment: SandboxPayment, choice: steps.Choice, status: int = 200) -> Page:
+    """Render the hosted form at the customer's current step."""
     params = payment.params
-    paid = request.form.get("decision") == "pay"
-    method = params.get("method") or request.form.get("method") or None
-    if paid and method not in catalogue.METHODS_BY_CODE:
-        return hosted_form(key)[0], 422
-    new_state = SandboxState.PAID if paid else SandboxState.DECLINED
-    # One decision per key, even if Pay is clicked twice or in two tabs.
-    decided = (
-        db.session.execute(
-            update(SandboxPayment)
-            .where(SandboxPayment.key == key, SandboxPayment.state == SandboxState.OPEN)
-            .values(state=new_state, decided_at=utcnow())
-        ).rowcount
-        == 1
+    return page(
+        "sandbox/form.html",
+        payment.language,
+        status,
+        payment=payment,
+        params=params,
+        choice=choice,
+        Step=steps.Step,
+        amount=format_minor(params["amount"], params["currency"], html_lang(payment.language)),
+        methods=catalogue.METHODS,
+        bank_apps=tuple(catalogue.BankApp),
     )
-    db.session.commit()
-    if decided:
-        send_callback(params, "success" if paid else "fail", method)
-    target = params.get("success_url") if paid else params.get("fail_url")
-    return redirect(target or request.url, 303)
 
 
-def callback_fields(
-    params: dict, status: str, method: str | None, amount: int | None = None
-) -> dict:
-    """Return the signed callback the gateway sends about a payment."""
-    fields = {
-        "request_id": params["request_id"],
-        "invoice_id": "sbx-" + params["request_id"],
-        "status": status,
-        "amount": params["amount"] if amount is None else amount,
-        "currency": params["currency"],
-        "method": method,
-    }
+def leave(payment: SandboxPayment) -> Response | Page:
+    """Send the customer's top window to the merchant's page for the payment's outcome."""
+    url = payment.return_url
+    if url:
+        return redirect(url, 303)
+    texts = texts_for(payment.language)
+    return page(
+        "sandbox/message.html",
+        payment.language,
+        200,
+        heading=texts[f"state.{payment.state}"],
+        message=texts["close_window"],
+    )
+
+
+def unknown_key() -> Page:
+    """Answer 404 for a key the sandbox never issued, in the browser's language."""
+    language = request.args.get("lang") or language_from_header(
+        request.headers.get("Accept-Language")
+    )
+    texts = texts_for(language)
+    return page(
+        "sandbox/message.html",
+        language,
+        404,
+        heading=texts["unknown_key_title"],
+        message=texts["unknown_key"],
+    )
+
+
+def used_key(payment: SandboxPayment) -> Page:
+    """Answer 410 for a payment already decided, saying how it ended, in its language."""
+    texts = texts_for(payment.language)
+    return page(
+        "sandbox/message.html",
+        payment.language,
+        410,
+        heading=texts["used_key_title"],
+        message=texts[f"state.{payment.state}"],
+        return_url=payment.return_url,
+    )
+
+
+def page(template: str, language: str | None, status: int, **context: Any) -> Page:
+    """Render a sandbox page in the payment's language (EN when it has no translation)."""
+    html = render_template(
+        template,
+        texts=texts_for(language),
+        lang=html_lang(language),
+        language=shown_language(language),
+        **context,
+    )
+    return html, status
+
+
+def send_callback(payment: SandboxPayment, status: str, method: catalogue.Method | None) -> None:
+    """Deliver the signed callback about a decided payment in the background."""
     config = current_app.config
-    return signing.signed(
-        {name: value for name, value in fields.items() if value is not None},
-        config["GATEWAY_SECRET"],
-        config["GATEWAY_SIGNATURE_SCHEME"],
+    url = merchant_callback_url(config, payment.params.get("success_url") or request.host_url)
+    fields = callback_fields(
+        payment.params,
+        status,
+        secret=config["GATEWAY_SECRET"],
+        scheme=config["GATEWAY_SIGNATURE_SCHEME"],
+        method=method.code if method else None,
     )
-
-
-def callback_url(params: dict) -> str:
-    """Return the merchant's callback URL: configured, or `/callback` beside success_url."""
-    configured = current_app.config.get("SANDBOX_CALLBACK_URL")
-    if configured:
-        return configured
-    parts = urlsplit(params.get("success_url") or request.host_url)
-    return f"{parts.scheme}://{parts.netloc}/callback"
-
-
-def send_callback(params: dict, status: str, method: str | None) -> None:
-    """Deliver the callback for a decided payment in the background."""
-    config = current_app.config
-    policy = RetryPolicy(
-        tries=config["SANDBOX_CALLBACK_TRIES"], base_delay=config["SANDBOX_CALLBACK_BACKOFF"]
+    current_app.extensions["sandbox"].deliveries.start(
+        url, fields, RetryPolicy.from_config(config), current_app.logger
     )
-    deliver_in_background(callback_url(params), callback_fields(params, status, method), policy)
