@@ -1,0 +1,93 @@
+"""The whole journey over real HTTP: the app on a port, `requests` as the customer, the
+sandbox as the gateway, and its callback marking the order."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from tests.sandbox_helpers import (
+    HTTP_TIMEOUT,
+    iframe_src,
+    request_id_on,
+    start_checkout,
+    wait_for_deliveries,
+    wait_for_status,
+)
+
+
+@pytest.fixture
+def app_overrides() -> dict:
+    return {"SANDBOX_CALLBACK_BACKOFF": 0.01, "SANDBOX_CALLBACK_TRIES": 3}
+
+
+@pytest.fixture
+def customer():
+    with requests.Session() as session:
+        yield session
+
+
+def press(session: requests.Session, form_url: str, **fields: str) -> requests.Response:
+    """Press a button of the hosted form; the browser would follow the 303 in the top window."""
+    return session.post(form_url, data=fields, allow_redirects=False, timeout=HTTP_TIMEOUT)
+
+
+@pytest.mark.parametrize(
+    ("decision", "lands_on", "final_status"),
+    [("pay", "success", "paid"), ("decline", "fail", "failed")],
+)
+def test_a_checkout_through_the_sandbox_ends_in_the_customers_decision(
+    live_server, customer, decision, lands_on, final_status
+):
+    location = start_checkout(live_server.url, customer, method="card")
+    assert location.startswith("/pay/")
+    request_id = location.removeprefix("/pay/")
+    form_url = iframe_src(live_server.url, customer, request_id)
+    assert form_url.startswith(live_server.url + "/sandbox/api/jsapi/open/")
+    assert customer.get(form_url, timeout=HTTP_TIMEOUT).status_code == 200
+
+    answer = press(customer, form_url, decision=decision)
+    assert answer.status_code == 303
+    assert answer.headers["Location"] == f"{live_server.url}/orders/{request_id}/{lands_on}"
+    assert customer.get(answer.headers["Location"], timeout=HTTP_TIMEOUT).status_code == 200
+    assert wait_for_status(live_server.url, request_id, final_status) == final_status
+
+
+def test_a_customer_who_picks_a_bank_transfer_on_the_form_gets_paid(live_server, customer):
+    location = start_checkout(live_server.url, customer, method="", language="RU", currency="RUB")
+    request_id = location.removeprefix("/pay/")
+    form_url = iframe_src(live_server.url, customer, request_id)
+    steps = [
+        {"step": "method", "method": "cis_transfer"},
+        {"step": "bank_app", "method": "cis_transfer", "bank_app": "sberbank"},
+    ]
+    for step in steps:
+        page = customer.get(form_url, params=step, timeout=HTTP_TIMEOUT)
+        assert page.status_code == 200
+    assert "Откройте приложение СберБанк Онлайн" in page.text
+    answer = press(customer, form_url, decision="pay", method="cis_transfer", bank_app="sberbank")
+    assert answer.headers["Location"].endswith(f"/orders/{request_id}/success")
+    assert wait_for_status(live_server.url, request_id, "paid") == "paid"
+
+
+@pytest.mark.parametrize("app_overrides", [{"SANDBOX_REDIRECT": True}])
+def test_redirect_mode_sends_the_customer_to_the_hosted_form_and_gets_paid(live_server, customer):
+    location = start_checkout(live_server.url, customer, method="sbp")
+    assert location.startswith(live_server.url + "/sandbox/api/jsapi/open/")
+    page = customer.get(location, timeout=HTTP_TIMEOUT)
+    assert page.status_code == 200
+    request_id = request_id_on(page.text)
+    answer = press(customer, location, decision="pay")
+    assert answer.headers["Location"] == f"{live_server.url}/orders/{request_id}/success"
+    assert wait_for_status(live_server.url, request_id, "paid") == "paid"
+
+
+def test_returning_to_success_url_alone_marks_nothing_paid(live_server, customer):
+    """Only the verified callback pays an order; here the merchant never receives it."""
+    live_server.app.config["SANDBOX_CALLBACK_URL"] = live_server.url + "/nowhere"
+    location = start_checkout(live_server.url, customer, method="card")
+    request_id = location.removeprefix("/pay/")
+    answer = press(customer, iframe_src(live_server.url, customer, request_id), decision="pay")
+    customer.get(answer.headers["Location"], timeout=HTTP_TIMEOUT)
+    wait_for_deliveries(live_server.app)
+    assert wait_for_status(live_server.url, request_id, "paid", timeout=0.2) == "pending"
