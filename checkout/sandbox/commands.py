@@ -27,7 +27,7 @@ STATUSES = {
 ANSWER_PREVIEW_CHARS = 300
 
 
-@sandbox_cli.command("callback")
+@sandbox_cli.command("callback", short_help="Send a signed callback as the gateway would.")
 @click.argument("request_id")
 @click.option(
     "--status", type=click.Choice(list(STATUSES)), required=True, help="What the gateway reports."
