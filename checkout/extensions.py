@@ -14,7 +14,9 @@ class Base(DeclarativeBase):
     pass
 
 
-db = SQLAlchemy(model_class=Base)
+# Objects stay readable after a commit: state changes are explicit compare-and-sets that
+# refresh what they need, and reloading every attribute after each commit only costs queries.
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 csrf = CSRFProtect()
 migrate = Migrate()
 # Keyed by client address (after ProxyFix, the real client behind the load balancer).

@@ -10,14 +10,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from checkout.extensions import db
 from checkout.gateway import GatewayClient, GatewayError, TokenRequest
 from checkout.logs import quote
 from checkout.models import CallbackOutcome, Order, OrderEvent, OrderStatus, utcnow
-from checkout.signals import order_paid
+from checkout.signals import PaidOrder, order_paid, send_after_commit
 
 MAX_TRANSITION_ATTEMPTS = 5
 
@@ -50,6 +51,18 @@ class SubmissionConflict(Exception):
 def get_order(request_id: str) -> Order | None:
     """Return the order with this request_id, or None."""
     return db.session.scalar(select(Order).where(Order.request_id == request_id))
+
+
+# Built once: customers' pages poll the status every few seconds.
+SUMMARY_QUERY = select(Order.request_id, Order.status, Order.amount, Order.currency).where(
+    Order.request_id == bindparam("request_id")
+)
+
+
+def order_summary(request_id: str) -> dict[str, Any] | None:
+    """Return the public status of an order, or None; cheap enough for frequent polling."""
+    row = db.session.connection().execute(SUMMARY_QUERY, {"request_id": request_id}).first()
+    return row._asdict() if row else None
 
 
 def create_order(details: CheckoutDetails, submission_token: str) -> tuple[Order, bool]:
@@ -142,8 +155,10 @@ def apply_gateway_status(
 ) -> CallbackOutcome:
     """Apply what an authentic callback reports, at most once, and return the outcome.
 
-    A callback whose amount or currency differs from the order's changes nothing and flags
-    the order for review, as does a failure reported after the order was paid.
+    The change joins the caller's transaction (the callback's record is committed with it);
+    `order_paid` is sent once that transaction commits. A callback whose amount or currency
+    differs from the order's changes nothing and flags the order for review, as does a
+    failure reported after the order was paid.
     """
     if (amount, currency) != (order.amount, order.currency):
         flag_for_review(
@@ -153,7 +168,6 @@ def apply_gateway_status(
         )
         return CallbackOutcome.AMOUNT_MISMATCH
     detail = {"callback_id": callback_id}
-    # Another process may move the order between our read and our write: read again, retry.
     for _attempt in range(MAX_TRANSITION_ATTEMPTS):
         current = order.order_status
         target, outcome = decide(current, reported)
@@ -162,24 +176,31 @@ def apply_gateway_status(
                 flag_for_review(order, f"callback {callback_id} reported {reported} after paid")
             return outcome
         values = {"paid_at": utcnow()} if target == OrderStatus.PAID else {}
-        if set_status(order, target, expected=current, kind="callback", detail=detail, **values):
+        if compare_and_set(
+            order, target, expected=current, kind="callback", detail=detail, **values
+        ):
             if target == OrderStatus.PAID:
-                order_paid.send(current_app._get_current_object(), order=order)
+                send_after_commit(order_paid, order=PaidOrder.of(order))
             return outcome
+        # Another process moved the order between our read and our write: look again.
+        db.session.refresh(order)
     raise RuntimeError(f"order {order.request_id} kept changing under callback {callback_id}")
 
 
 def flag_for_review(order: Order, reason: str) -> None:
-    """Mark an order for a person to look at, and say why on its timeline."""
+    """Mark an order for a person to look at, and say why on its timeline.
+
+    Joins the caller's transaction.
+    """
+    values = {"review_reason": reason, "updated_at": utcnow()}
     db.session.execute(
         update(Order)
         .where(Order.id == order.id)
-        .values(review_reason=reason, updated_at=utcnow())
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
+    _loaded(order, values)
     record_event(order, "flagged", detail={"reason": reason})
-    db.session.commit()
-    db.session.refresh(order)
     current_app.logger.warning(
         "event=order_flagged request_id=%s reason=%s", order.request_id, quote(reason)
     )
@@ -198,25 +219,53 @@ def set_status(
 
     :return: whether this call applied the change.
     """
+    applied = compare_and_set(order, new, expected=expected, kind=kind, detail=detail, **values)
+    db.session.commit()
+    if not applied:
+        db.session.refresh(order)
+    return applied
+
+
+def compare_and_set(
+    order: Order,
+    new: OrderStatus,
+    *,
+    expected: OrderStatus,
+    kind: str,
+    detail: dict[str, Any] | None = None,
+    **values: Any,
+) -> bool:
+    """Move an order from `expected` to `new` in the current transaction, if still expected.
+
+    The database decides: of any number of concurrent callers, one sees its UPDATE match.
+
+    :return: whether this call applied the change (the caller commits).
+    """
+    values = {"status": new, "updated_at": utcnow(), **values}
     result = db.session.execute(
         update(Order)
         .where(Order.id == order.id, Order.status == expected)
-        .values(status=new, updated_at=utcnow(), **values)
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
-    applied = result.rowcount == 1
-    if applied:
-        record_event(order, kind, from_status=expected, to_status=new, detail=detail)
-        current_app.logger.info(
-            "event=order_state request_id=%s kind=%s from=%s to=%s",
-            order.request_id,
-            kind,
-            expected,
-            new,
-        )
-    db.session.commit()
-    db.session.refresh(order)
-    return applied
+    if result.rowcount != 1:
+        return False
+    _loaded(order, values)
+    record_event(order, kind, from_status=expected, to_status=new, detail=detail)
+    current_app.logger.info(
+        "event=order_state request_id=%s kind=%s from=%s to=%s",
+        order.request_id,
+        kind,
+        expected,
+        new,
+    )
+    return True
+
+
+def _loaded(order: Order, values: dict[str, Any]) -> None:
+    """Show in memory what an UPDATE just wrote, without marking the order dirty."""
+    for name, value in values.items():
+        set_committed_value(order, name, value)
 
 
 def record_event(

@@ -31,7 +31,10 @@ def content_security_policy() -> str:
 def add_security_headers(response: Response) -> Response:
     """Add the security headers to a response."""
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", content_security_policy())
+    csp = current_app.extensions.get("content_security_policy")
+    if csp is None:  # depends on configuration only: compute once
+        csp = current_app.extensions["content_security_policy"] = content_security_policy()
+    headers.setdefault("Content-Security-Policy", csp)
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     headers.setdefault("X-Frame-Options", "SAMEORIGIN")

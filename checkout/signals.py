@@ -2,18 +2,60 @@
 
 from __future__ import annotations
 
-from blinker import Namespace
-from flask import Flask
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
+from blinker import Namespace, Signal
+from flask import Flask, current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from checkout.extensions import db
 from checkout.models import Order
+
+AFTER_COMMIT = "checkout_after_commit"
 
 signals = Namespace()
 
-#: Sent once per order, after the commit that marked it paid. Receivers get `order=`.
+#: Sent once per order, after the commit that marked it paid. Receivers get `order=`,
+#: a `PaidOrder`.
 order_paid = signals.signal("order-paid")
 
 
-def log_order_paid(app: Flask, order: Order) -> None:
+@dataclass(frozen=True)
+class PaidOrder:
+    """What a receiver of `order_paid` needs, fixed at the moment the order was paid."""
+
+    id: int
+    request_id: str
+    amount: int
+    currency: str
+
+    @classmethod
+    def of(cls, order: Order) -> PaidOrder:
+        return cls(order.id, order.request_id, order.amount, order.currency)
+
+
+def send_after_commit(signal: Signal, **kwargs: Any) -> None:
+    """Send `signal` once the current transaction commits; never if it rolls back."""
+    app = current_app._get_current_object()
+    actions: list[Callable[[], Any]] = db.session.info.setdefault(AFTER_COMMIT, [])
+    actions.append(lambda: signal.send(app, **kwargs))
+
+
+@event.listens_for(Session, "after_commit")
+def _run_after_commit(session: Session) -> None:
+    for action in session.info.pop(AFTER_COMMIT, []):
+        action()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session: Session) -> None:
+    session.info.pop(AFTER_COMMIT, None)
+
+
+def log_order_paid(app: Flask, order: PaidOrder) -> None:
     """Say in the log that an order was paid: the place where fulfilment would start."""
     app.logger.info(
         "event=order_paid request_id=%s amount=%s currency=%s",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 
 from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, url_for
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy import text
 from werkzeug.wrappers import Response
 
@@ -19,6 +20,7 @@ from checkout.orders import (
     SubmissionConflict,
     create_order,
     get_order,
+    order_summary,
     request_payment,
 )
 from checkout.policy import customer_type_for
@@ -39,11 +41,31 @@ def render_form(
     return render_template("checkout/form.html", form=form, message=message), status
 
 
+# Stand-ins for the per-visitor tokens in the cached blank form; URL-safe like the tokens.
+CSRF_SLOT = "csrf-slot-f1b7c2"
+TOKEN_SLOT = "token-slot-9d04ae"
+
+
 @bp.get("/")
-def checkout_form() -> tuple[str, int]:
-    form = CheckoutForm(formdata=None, currency=None, language=catalogue.DEFAULT_LANGUAGE)
-    form.currency.data = form.currency.choices[0][0]
-    return render_form(form)
+def checkout_form() -> str:
+    # Everything but the two tokens is the same for every visitor: render it once.
+    page = blank_form_page()
+    csrf_token = generate_csrf() if CSRF_SLOT in page else ""
+    return page.replace(CSRF_SLOT, csrf_token).replace(TOKEN_SLOT, new_submission_token())
+
+
+def blank_form_page() -> str:
+    """Return the empty checkout page with token slots, rendered once per app."""
+    cache = current_app.extensions.setdefault("blank_form_pages", {})
+    key = "default"
+    if key not in cache or current_app.debug:
+        form = CheckoutForm(formdata=None, language=catalogue.DEFAULT_LANGUAGE)
+        form.currency.data = form.currency.choices[0][0]
+        if "csrf_token" in form:
+            form.csrf_token.current_token = CSRF_SLOT
+        form.submission_token.data = TOKEN_SLOT
+        cache[key] = render_template("checkout/form.html", form=form, message=None)
+    return cache[key]
 
 
 @bp.post("/")
@@ -155,13 +177,10 @@ def order_fail(request_id: str) -> str:
 
 @bp.get("/orders/<request_id>/status")
 def order_status(request_id: str) -> Response:
-    order = order_or_404(request_id)
-    response = jsonify(
-        request_id=order.request_id,
-        status=order.status,
-        amount=order.amount,
-        currency=order.currency,
-    )
+    summary = order_summary(request_id) if len(request_id) <= 64 else None
+    if summary is None:
+        abort(404, description="We could not find this order.")
+    response = jsonify(summary)
     response.headers["Cache-Control"] = "no-store"
     return response
 
