@@ -157,6 +157,7 @@ class Deliveries:
         logger: logging.Logger,
         stop: threading.Event,
     ) -> None:
+        """Deliver one callback, then forget its thread whatever happened."""
         try:
             deliver(url, fields, policy, logger, stop)
         finally:

@@ -33,10 +33,12 @@ class SandboxPayment(db.Model):
 
     @property
     def is_open(self) -> bool:
+        """Tell whether the customer may still decide (the key was not used yet)."""
         return self.state == SandboxState.OPEN
 
     @property
     def language(self) -> str | None:
+        """Return the gateway language code the merchant asked for, if any."""
         return self.params.get("language") or None
 
     @property

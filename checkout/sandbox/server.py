@@ -33,6 +33,7 @@ class OnlyUnder:
         self.prefix = prefix.rstrip("/") + "/"
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        """Pass sandbox requests to the app; answer anything else with 404."""
         if environ.get("PATH_INFO", "").startswith(self.prefix):
             return self.app(environ, start_response)
         start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8")])

@@ -14,7 +14,7 @@ from checkout.money import format_minor
 from checkout.sandbox import payments, steps
 from checkout.sandbox.delivery import RetryPolicy, callback_fields, merchant_callback_url
 from checkout.sandbox.models import SandboxPayment, SandboxState
-from checkout.sandbox.texts import html_lang, language_from_header, shown_language, texts_for
+from checkout.sandbox.texts import html_lang, language_from_header, texts_for
 from checkout.sandbox.validation import (
     SandboxCredentials,
     TokenRequestError,
@@ -41,6 +41,7 @@ def credentials() -> SandboxCredentials:
 
 @bp.post("/api/jsapi/obtain_token/")
 def obtain_token() -> tuple[Response, int]:
+    """Answer a merchant's token request like the gateway: a key, a redirect_url, or why not."""
     try:
         params = validate_token_request(request.get_json(silent=True), credentials())
         payment = payments.register(params)
@@ -80,6 +81,7 @@ def hosted_form_url(payment: SandboxPayment) -> str:
 
 @bp.get("/api/jsapi/open/<key>/")
 def hosted_form(key: str) -> Page:
+    """Show the hosted form at the customer's step, or say why this key opens nothing."""
     payment = payments.find(key)
     if payment is None:
         return unknown_key()
@@ -91,6 +93,7 @@ def hosted_form(key: str) -> Page:
 
 @bp.post("/api/jsapi/open/<key>/")
 def decide(key: str) -> Response | Page:
+    """Take the customer's Pay or Decline once, report it to the merchant, send them back."""
     payment = payments.find(key)
     if payment is None:
         return unknown_key()
@@ -177,7 +180,6 @@ def page(template: str, language: str | None, status: int, **context: Any) -> Pa
         template,
         texts=texts_for(language),
         lang=html_lang(language),
-        language=shown_language(language),
         **context,
     )
     return html, status
