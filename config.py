@@ -107,6 +107,7 @@ class Config:
     # The merchant's back office at /admin: off (404) unless both are set, in every environment.
     ADMIN_USERNAME = env("ADMIN_USERNAME")
     ADMIN_PASSWORD = env("ADMIN_PASSWORD")
+    ADMIN_LOGIN_RATE_LIMIT = env("ADMIN_LOGIN_RATE_LIMIT", "5 per minute")
 
 
 class TestingConfig(Config):

@@ -81,7 +81,11 @@ def init_app(app: Flask) -> None:
     """Send INFO logs to stderr as logfmt, masking the app's secrets, and log each request."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(LogfmtFormatter())
-    handler.addFilter(SecretMaskingFilter([app.config["SECRET_KEY"], app.config["GATEWAY_SECRET"]]))
+    secrets = [app.config["SECRET_KEY"], app.config["GATEWAY_SECRET"]]
+    # A short demo password like "admin" would blank out every /admin path; real ones are long.
+    if len(app.config.get("ADMIN_PASSWORD") or "") >= 12:
+        secrets.append(app.config["ADMIN_PASSWORD"])
+    handler.addFilter(SecretMaskingFilter(secrets))
     root = logging.getLogger()
     root.handlers = [h for h in root.handlers if not getattr(h, "checkout_handler", False)]
     handler.checkout_handler = True  # type: ignore[attr-defined]

@@ -173,3 +173,22 @@ def test_production_refuses_a_short_admin_password(tmp_path):
 def test_half_set_credentials_refuse_to_start(sqlite_url, settings):
     with pytest.raises(SystemExit, match="ADMIN_USERNAME and ADMIN_PASSWORD"):
         make_app(sqlite_url, **{"ADMIN_USERNAME": None, "ADMIN_PASSWORD": None, **settings})
+
+
+@pytest.mark.parametrize(
+    "app_overrides",
+    [
+        {
+            "ADMIN_USERNAME": "merchant",
+            "ADMIN_PASSWORD": "correct horse battery",
+            "RATELIMIT_ENABLED": True,
+            "ADMIN_LOGIN_RATE_LIMIT": "2 per minute",
+        }
+    ],
+)
+def test_password_guessing_is_rate_limited(client):
+    def guess():
+        return client.post("/admin/login", data={"username": "merchant", "password": "nope"})
+
+    assert [guess().status_code for _ in range(2)] == [403, 403]
+    assert guess().status_code == 429

@@ -18,6 +18,7 @@ from werkzeug.wrappers import Response
 
 from checkout.admin import auth, export, queries, timeline
 from checkout.admin.forms import LoginForm, OrderFilterForm
+from checkout.extensions import limiter
 from checkout.models import Order, utcnow
 from checkout.orders import get_order
 
@@ -42,6 +43,8 @@ def admin_time(value: datetime | None, seconds: bool = False) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+# Slow down password guessing; the storage is shared across machines like the checkout's.
+@limiter.limit(lambda: current_app.config["ADMIN_LOGIN_RATE_LIMIT"], methods=["POST"])
 def login() -> Response | tuple[str, int]:
     if auth.is_logged_in():
         return redirect(url_for("admin.orders"), 303)
@@ -52,10 +55,10 @@ def login() -> Response | tuple[str, int]:
             message, status = "Enter your username and password.", 422
         elif auth.check_credentials(form.username.data, form.password.data):
             auth.log_in()
-            current_app.logger.info("admin signed in from %s", request.remote_addr)
+            current_app.logger.info("event=admin_login ip=%s", request.remote_addr)
             return redirect(auth.safe_next(request.args.get("next")), 303)
         else:
-            current_app.logger.warning("admin sign-in refused from %s", request.remote_addr)
+            current_app.logger.warning("event=admin_login_refused ip=%s", request.remote_addr)
             message, status = "Wrong username or password.", 403
     return render_template("admin/login.html", form=form, message=message), status
 
