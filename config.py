@@ -85,7 +85,8 @@ class Config:
     SANDBOX_ENABLED = env_bool("SANDBOX_ENABLED", True)
     SANDBOX_REDIRECT = env_bool("SANDBOX_REDIRECT", False)
     SANDBOX_REDIRECT_METHODS = env_list("SANDBOX_REDIRECT_METHODS")
-    # Where the sandbox posts callbacks; unset = `/callback` on the site of success_url.
+    # Where the sandbox posts callbacks; unset = PUBLIC_BASE_URL + /callback, else
+    # `/callback` on the site of success_url.
     SANDBOX_CALLBACK_URL = env("SANDBOX_CALLBACK_URL")
     # 6 tries, waiting 2, 4, 8, 16 and 32 s between them: about a minute, like real gateways.
     SANDBOX_CALLBACK_TRIES = int(env("SANDBOX_CALLBACK_TRIES", "6"))

@@ -24,5 +24,8 @@ max_requests_jitter = 200
 accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+# gunicorn's control socket defaults to one path per user, shared by every gunicorn on the
+# machine; the app needs none of it.
+control_socket_disable = True
 # Trust X-Forwarded-* only from the load balancer (the app's ProxyFix does the rest).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

@@ -71,6 +71,7 @@ def start_gunicorn(target: str, env: dict[str, str], port: int) -> subprocess.Po
         str(WORKERS),
         "--worker-class",
         "sync",
+        "--no-control-socket",
         "--bind",
         f"127.0.0.1:{port}",
         "--log-level",

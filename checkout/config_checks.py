@@ -55,6 +55,11 @@ def check_general(config: Mapping[str, Any]) -> None:
         except ValueError:
             raise ConfigError(f"CALLBACK_ALLOWED_NETWORKS: {network!r} is not a CIDR") from None
     gateway = config["GATEWAY_BASE_URL"]
+    if not gateway and not config["SANDBOX_ENABLED"]:
+        raise ConfigError(
+            "GATEWAY_BASE_URL must name the gateway when the sandbox is off "
+            "(SANDBOX_ENABLED=0); unset both to use the embedded sandbox"
+        )
     if gateway and not _is_http_url(gateway):
         raise ConfigError("GATEWAY_BASE_URL must be an http(s) URL, e.g. https://cactusgino.com")
     public = config["PUBLIC_BASE_URL"]
@@ -73,11 +78,6 @@ def check_production(config: Mapping[str, Any]) -> None:
     if urlsplit(config["PUBLIC_BASE_URL"]).scheme != "https":
         raise ConfigError("PUBLIC_BASE_URL must be https:// in production")
     _require("SQLALCHEMY_DATABASE_URI", config, name="DATABASE_URL")
-    if not config["GATEWAY_BASE_URL"] and not config["SANDBOX_ENABLED"]:
-        raise ConfigError(
-            "GATEWAY_BASE_URL must point at the live gateway in production "
-            "(or set SANDBOX_ENABLED=1 to run the sandbox on purpose)"
-        )
     if config["GATEWAY_BASE_URL"] and urlsplit(config["GATEWAY_BASE_URL"]).scheme != "https":
         raise ConfigError("GATEWAY_BASE_URL must be https:// in production")
 

@@ -62,6 +62,7 @@ def gunicorn(pg_app, tmp_path):
                 str(WORKERS),
                 "--worker-class",
                 "sync",
+                "--no-control-socket",
                 "--bind",
                 f"127.0.0.1:{port}",
                 "app:create_app()",

@@ -105,3 +105,18 @@ def test_proxy_fix_trusts_the_configured_proxy(production):
         environ_base={"REMOTE_ADDR": "10.0.0.2"},
     )
     assert response.json == {"ip": "198.51.100.9", "scheme": "https"}
+
+
+def test_development_without_sandbox_or_gateway_is_refused(tmp_path):
+    from config import Config
+
+    with pytest.raises(SystemExit) as refusal:
+        create_app(
+            Config,
+            {
+                "SANDBOX_ENABLED": False,
+                "GATEWAY_BASE_URL": None,
+                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'dev.sqlite3'}",
+            },
+        )
+    assert "GATEWAY_BASE_URL" in str(refusal.value)
