@@ -13,14 +13,26 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from flask import Request, current_app
+from sqlalchemy import insert, update
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from checkout import signing
+from checkout.durability import flushed_by_next_commit
 from checkout.extensions import db
 from checkout.logs import quote
-from checkout.models import CallbackOutcome, CallbackRecord, OrderStatus
+from checkout.models import CallbackOutcome, CallbackRecord, OrderStatus, utcnow
 from checkout.orders import apply_gateway_status, get_order
 
+STORED_COLUMNS = (
+    "received_at",
+    "source_ip",
+    "content_type",
+    "headers",
+    "body",
+    "body_truncated",
+    "outcome",
+)
+INSERT_RECORD = insert(CallbackRecord).returning(CallbackRecord.id)
 NOTABLE_HEADERS = (
     "Content-Type",
     "Content-Length",
@@ -63,6 +75,7 @@ def store(request: Request) -> CallbackRecord:
         headers={
             name: request.headers[name][:500] for name in NOTABLE_HEADERS if name in request.headers
         },
+        body_truncated=False,
     )
     try:
         body = request.stream.read(limit + 1)
@@ -72,8 +85,15 @@ def store(request: Request) -> CallbackRecord:
     if len(body) > limit or (request.content_length or 0) > limit:
         record.body_truncated = True
     record.body = body[:limit].decode("utf-8", errors="replace")
-    db.session.add(record)
-    db.session.commit()
+    record.received_at = utcnow()
+    record.outcome = CallbackOutcome.RECEIVED
+    # Its own connection and transaction: committed at once, whatever happens next.
+    with db.engine.connect() as connection, flushed_by_next_commit(connection):
+        record.id = connection.execute(
+            INSERT_RECORD,
+            {column: getattr(record, column) for column in STORED_COLUMNS},
+        ).scalar_one()
+        connection.commit()
     return record
 
 
@@ -214,8 +234,19 @@ def process(record: CallbackRecord) -> CallbackOutcome:
 
 
 def _finish(record: CallbackRecord, outcome: CallbackOutcome, detail: str | None) -> None:
+    """Write the outcome back to the record, committing the change it caused with it."""
     record.outcome = outcome
     record.detail = detail
+    findings = {
+        name: getattr(record, name)
+        for name in ("outcome", "detail", "request_id", "gateway_status", "order_id")
+    }
+    db.session.execute(
+        update(CallbackRecord)
+        .where(CallbackRecord.id == record.id)
+        .values(findings)
+        .execution_options(synchronize_session=False)
+    )
     db.session.commit()
     current_app.logger.info(
         "event=callback id=%s request_id=%s status=%s outcome=%s",

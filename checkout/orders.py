@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -277,12 +277,13 @@ def record_event(
     detail: dict[str, Any] | None = None,
 ) -> None:
     """Add a line to the order's timeline (committed with the caller's transaction)."""
-    db.session.add(
-        OrderEvent(
+    db.session.execute(
+        insert(OrderEvent).values(
             order_id=order.id,
             kind=kind,
             from_status=from_status,
             to_status=to_status,
             detail=detail,
+            created_at=utcnow(),
         )
     )
