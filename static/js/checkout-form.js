@@ -1,21 +1,8 @@
-// Show the bank-app choice only for methods that need it. Without JavaScript it stays
-// visible and the server still requires it for cis_transfer and cis_transfer_card.
 // When the server sent the form back with errors, put the keyboard (and a screen reader)
-// on the first field to fix, or on the message when no field is to blame.
+// on the first field to fix, or on the message when no field is to blame. (The bank-app
+// field shows and hides by CSS alone, from the first paint.)
 (function () {
   "use strict";
-  var method = document.getElementById("method");
-  var bankField = document.getElementById("bank_app-field");
-  var needsBankApp = ["cis_transfer", "cis_transfer_card"];
-  function update() {
-    var shown = needsBankApp.indexOf(method.value) !== -1;
-    bankField.hidden = !shown;
-    document.getElementById("bank_app").required = shown;
-  }
-  if (method && bankField) {
-    method.addEventListener("change", update);
-    update();
-  }
   var invalid = document.querySelector("[aria-invalid=true]");
   var alert = document.getElementById("form-alert");
   if (invalid) {
