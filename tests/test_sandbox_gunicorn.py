@@ -48,9 +48,9 @@ def wait_until_healthy(base: str, process: subprocess.Popen, log_path: Path) -> 
     deadline = time.monotonic() + START_TIMEOUT
     while True:
         try:
-            if requests.get(base + "/healthz", timeout=1).status_code == 200:
+            if requests.get(base + "/healthz", timeout=5).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except requests.RequestException:  # refused or slow while the worker boots
             pass
         assert process.poll() is None, "gunicorn exited:\n" + log_path.read_text()
         assert time.monotonic() < deadline, "gunicorn did not start:\n" + log_path.read_text()
