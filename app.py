@@ -11,9 +11,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from checkout import config_checks, errors, logs, security, signals
+from checkout import config_checks, errors, i18n, logs, security, signals
 from checkout.extensions import csrf, db, limiter, migrate
-from checkout.money import format_minor
 from config import Config, config_from_env
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "migrations")
@@ -64,6 +63,7 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
     csrf.init_app(app)
     limiter.init_app(app)
+    i18n.init_app(app)
     security.init_app(app)
     signals.init_app(app)
 
@@ -82,7 +82,8 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_template_filters(app: Flask) -> None:
-    app.add_template_filter(format_minor, "money")
+    # Amounts in the page's language, e.g. "KZT 90.00" in English, "90,00 ₸" in Kazakh.
+    app.add_template_filter(i18n.money, "money")
 
 
 def register_commands(app: Flask) -> None:

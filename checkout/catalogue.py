@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from babel.core import get_global
 from babel.numbers import get_currency_name, get_currency_precision
+from flask_babel import lazy_gettext
 
 
 class CustomerType(StrEnum):
@@ -19,33 +20,37 @@ class BankApp(StrEnum):
     TBANK = "tbank"
 
 
-BANK_APP_LABELS = {BankApp.SBERBANK: "Sberbank", BankApp.TBANK: "T-Bank"}
+# Labels are translated when shown; brand names that are the same everywhere are plain text.
+BANK_APP_LABELS = {
+    BankApp.SBERBANK: lazy_gettext("Sberbank"),
+    BankApp.TBANK: lazy_gettext("T-Bank"),
+}
 
 
 @dataclass(frozen=True)
 class Method:
     code: str
-    label: str
+    label: str  # a lazy translation, or a brand name that reads the same in every language
     needs_bank_app: bool = False
 
 
 METHODS: tuple[Method, ...] = (
-    Method("sbp", "SBP (Faster Payments)"),
-    Method("card", "Bank card"),
+    Method("sbp", lazy_gettext("SBP (Faster Payments)")),
+    Method("card", lazy_gettext("Bank card")),
     Method("qiwi", "QIWI"),
-    Method("cash", "Cash"),
-    Method("mobile", "Mobile payment"),
+    Method("cash", lazy_gettext("Cash")),
+    Method("mobile", lazy_gettext("Mobile payment")),
     Method("binance", "Binance Pay"),
     Method("MTSPay", "MTS Pay"),
-    Method("WalletM10", "M10 wallet"),
+    Method("WalletM10", lazy_gettext("M10 wallet")),
     Method("Emanat", "e-Manat"),
     Method("wise", "Wise"),
     Method("skrill", "Skrill"),
-    Method("cis_transfer", "Bank transfer (CIS)", needs_bank_app=True),
-    Method("cis_transfer_card", "Card transfer (CIS)", needs_bank_app=True),
-    Method("localbanks", "Local banks"),
+    Method("cis_transfer", lazy_gettext("Bank transfer (CIS)"), needs_bank_app=True),
+    Method("cis_transfer_card", lazy_gettext("Card transfer (CIS)"), needs_bank_app=True),
+    Method("localbanks", lazy_gettext("Local banks")),
     Method("papara", "Papara"),
-    Method("Tbank_card", "T-Bank card"),
+    Method("Tbank_card", lazy_gettext("T-Bank card")),
     Method("PIX", "PIX"),
 )
 METHODS_BY_CODE = {method.code: method for method in METHODS}

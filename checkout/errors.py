@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from flask import Flask, current_app, jsonify, render_template, request
+from flask_babel import gettext, lazy_gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Response
 
+# Lazy: each is shown in the language of the request that failed.
 MESSAGES = {
-    400: "The request could not be understood.",
-    404: "We could not find this page.",
-    405: "This address does not accept that kind of request.",
-    413: "The request is too large.",
-    429: "Too many attempts. Please wait a minute and try again.",
-    500: "Something went wrong on our side. Please try again in a minute.",
+    400: lazy_gettext("The request could not be understood."),
+    404: lazy_gettext("We could not find this page."),
+    405: lazy_gettext("This address does not accept that kind of request."),
+    413: lazy_gettext("The request is too large."),
+    429: lazy_gettext("Too many attempts. Please wait a minute and try again."),
+    500: lazy_gettext("Something went wrong on our side. Please try again in a minute."),
 }
 
 
@@ -31,7 +33,7 @@ def wants_json() -> bool:
 def handle_http_error(error: HTTPException) -> tuple[Response | str, int]:
     """Answer an HTTP error as JSON for programs and as a page for people."""
     status = error.code or 500
-    message = MESSAGES.get(status, error.name)
+    message = str(MESSAGES.get(status, error.name))
     # Our aborts carry a description meant for people; a rate limit's names the limit only.
     if status != 429 and error.description and error.description != type(error).description:
         message = error.description
@@ -42,7 +44,7 @@ def handle_http_error(error: HTTPException) -> tuple[Response | str, int]:
 
 def handle_csrf_error(error: CSRFError) -> tuple[Response | str, int]:
     """Explain an expired or missing form token in words a customer understands."""
-    error.description = "Your form expired. Please go back, reload the page and try again."
+    error.description = gettext("Your form expired. Please go back, reload the page and try again.")
     return handle_http_error(error)
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from flask import current_app
+from flask_babel import gettext, lazy_gettext, ngettext
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField
 from wtforms.validators import ValidationError
 
-from checkout import catalogue
+from checkout import catalogue, i18n
 from checkout.money import AmountError, amount_limits, parse_amount, to_minor
 
 MAX_LOGIN_LENGTH = 64
@@ -17,26 +18,34 @@ NO_METHOD = ""
 class CheckoutForm(FlaskForm):
     """What the customer fills in; `amount_minor` holds the exact amount once validated."""
 
-    amount = StringField("Amount", render_kw={"inputmode": "decimal", "autocomplete": "off"})
-    currency = SelectField("Currency", validate_choice=False)
-    method = SelectField("Payment method", validate_choice=False)
-    bank_app = SelectField("Bank app", validate_choice=False)
-    language = SelectField("Payment page language", validate_choice=False)
-    site_login = StringField("Your login", render_kw={"autocomplete": "username"})
+    amount = StringField(
+        lazy_gettext("Amount"), render_kw={"inputmode": "decimal", "autocomplete": "off"}
+    )
+    currency = SelectField(lazy_gettext("Currency"), validate_choice=False)
+    method = SelectField(lazy_gettext("Payment method"), validate_choice=False)
+    bank_app = SelectField(lazy_gettext("Bank app"), validate_choice=False)
+    # The gateway's form opens in the page's language unless the customer picks another.
+    language = SelectField(
+        lazy_gettext("Payment page language"),
+        default=i18n.gateway_language,
+        validate_choice=False,
+    )
+    site_login = StringField(lazy_gettext("Your login"), render_kw={"autocomplete": "username"})
     submission_token = HiddenField()
 
     amount_minor: int | None = None
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        locale = i18n.locale_code()
         self.currency.choices = [
-            (code, catalogue.currency_label(code)) for code in offered_currencies()
+            (code, catalogue.currency_label(code, locale)) for code in offered_currencies()
         ]
-        self.method.choices = [(NO_METHOD, "Choose on the payment page")] + [
-            (method.code, method.label) for method in catalogue.METHODS
+        self.method.choices = [(NO_METHOD, gettext("Choose on the payment page"))] + [
+            (method.code, str(method.label)) for method in catalogue.METHODS
         ]
         self.bank_app.choices = [("", "—")] + [
-            (app, label) for app, label in catalogue.BANK_APP_LABELS.items()
+            (app, str(label)) for app, label in catalogue.BANK_APP_LABELS.items()
         ]
         self.language.choices = [
             (language.code, language.label) for language in catalogue.LANGUAGES
@@ -44,45 +53,53 @@ class CheckoutForm(FlaskForm):
 
     def validate_currency(self, field: SelectField) -> None:
         if field.data not in offered_currencies():
-            raise ValidationError("Choose one of the currencies in the list.")
+            raise ValidationError(gettext("Choose one of the currencies in the list."))
 
     def validate_amount(self, field: StringField) -> None:
         currency = self.currency.data
         if currency not in offered_currencies():
-            raise ValidationError("Choose a currency first.")
+            raise ValidationError(gettext("Choose a currency first."))
         try:
-            self.amount_minor = parse_amount(field.data or "", currency, max_amount(currency))
+            self.amount_minor = parse_amount(
+                field.data or "", currency, max_amount(currency), i18n.locale_code()
+            )
         except AmountError as error:
             raise ValidationError(str(error)) from None
 
     def validate_method(self, field: SelectField) -> None:
         if field.data != NO_METHOD and field.data not in catalogue.METHODS_BY_CODE:
-            raise ValidationError("Choose one of the payment methods in the list.")
+            raise ValidationError(gettext("Choose one of the payment methods in the list."))
 
     def validate_bank_app(self, field: SelectField) -> None:
         if field.data and field.data not in tuple(catalogue.BankApp):
-            raise ValidationError("Choose Sberbank or T-Bank.")
+            raise ValidationError(gettext("Choose Sberbank or T-Bank."))
         if catalogue.method_needs_bank_app(self.method.data) and not field.data:
-            raise ValidationError("Choose the bank app you will pay with.")
+            raise ValidationError(gettext("Choose the bank app you will pay with."))
 
     def validate_language(self, field: SelectField) -> None:
         if field.data not in catalogue.LANGUAGES_BY_CODE:
-            raise ValidationError("Choose one of the languages in the list.")
+            raise ValidationError(gettext("Choose one of the languages in the list."))
 
     def validate_site_login(self, field: StringField) -> None:
         login = (field.data or "").strip()
         if not login:
-            raise ValidationError("Enter your login.")
+            raise ValidationError(gettext("Enter your login."))
         if len(login) > MAX_LOGIN_LENGTH:
-            raise ValidationError(f"Your login must be at most {MAX_LOGIN_LENGTH} characters.")
+            raise ValidationError(
+                ngettext(
+                    "Your login must be at most %(num)d character.",
+                    "Your login must be at most %(num)d characters.",
+                    MAX_LOGIN_LENGTH,
+                )
+            )
         if not login.isprintable():
-            raise ValidationError("Your login contains characters that cannot be printed.")
+            raise ValidationError(gettext("Your login contains characters that cannot be printed."))
         field.data = login
 
     def validate_submission_token(self, field: HiddenField) -> None:
         token = field.data or ""
         if not 16 <= len(token) <= 64 or not token.replace("-", "").replace("_", "").isalnum():
-            raise ValidationError("This form is out of date: please submit it again.")
+            raise ValidationError(gettext("This form is out of date: please submit it again."))
 
     @property
     def chosen_bank_app(self) -> str | None:

@@ -12,13 +12,19 @@ from dataclasses import asdict, dataclass, field
 from urllib.parse import urlsplit
 
 import requests
+from flask_babel import lazy_gettext
 
 from checkout import signing
 
 TOKEN_PATH = "/api/jsapi/obtain_token/"
 OPEN_PATH = "/api/jsapi/open/{key}/"
-UNAVAILABLE = "The payment service is not available right now. Please try again in a minute."
-REFUSED = "The payment service refused this payment. Please check the details or try later."
+# Lazy: translated into the customer's language when the page shows them.
+UNAVAILABLE = lazy_gettext(
+    "The payment service is not available right now. Please try again in a minute."
+)
+REFUSED = lazy_gettext(
+    "The payment service refused this payment. Please check the details or try later."
+)
 # The orders table keeps the key in a column of this size.
 MAX_KEY_LENGTH = 255
 

@@ -6,6 +6,7 @@ import re
 from decimal import Decimal
 
 from babel.numbers import format_currency
+from flask_babel import gettext, ngettext
 
 from checkout.catalogue import currency_exponent
 
@@ -19,44 +20,59 @@ CURRENCY_SPACING = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")
 
 
 class AmountError(ValueError):
-    """The amount text cannot be turned into a payable amount; the message is for customers."""
+    """The amount text cannot be turned into a payable amount; the message is for customers.
+
+    Messages are translated when raised, into the current request's language (English
+    outside a request).
+    """
 
 
-def parse_amount(text: str, currency: str, max_minor: int | None = None) -> int:
+def parse_amount(text: str, currency: str, max_minor: int | None = None, locale: str = "en") -> int:
     """Convert an amount typed in major units (`"90.00"`) to integer minor units (`9000`).
 
+    :param locale: how a limit named in a message is formatted, e.g. `kk` → `1 000 000,00 ₸`.
     :raise AmountError: with a message fit to show next to the field.
     """
     cleaned = (text or "").strip()
     if not cleaned:
-        raise AmountError("Enter an amount.")
+        raise AmountError(gettext("Enter an amount."))
     match = AMOUNT_PATTERN.fullmatch(cleaned)
     if match is None:
-        raise AmountError("Enter the amount as a plain number, for example 90.00.")
+        raise AmountError(gettext("Enter the amount as a plain number, for example 90.00."))
     if match["minus"]:
-        raise AmountError("The amount must be greater than zero.")
+        raise AmountError(gettext("The amount must be greater than zero."))
     exponent = currency_exponent(currency)
     fraction = match["fraction"] or ""
     if len(fraction) > exponent:
         if exponent == 0:
-            raise AmountError(f"{currency} has no minor units: enter a whole number.")
-        raise AmountError(f"{currency} allows at most {exponent} digits after the point.")
+            raise AmountError(
+                gettext("%(currency)s has no minor units: enter a whole number.", currency=currency)
+            )
+        raise AmountError(
+            ngettext(
+                "%(currency)s allows at most %(num)d digit after the point.",
+                "%(currency)s allows at most %(num)d digits after the point.",
+                exponent,
+                currency=currency,
+            )
+        )
     whole = match["whole"].lstrip("0") or "0"
     if len(whole) > MAX_WHOLE_DIGITS:
-        raise AmountError(too_large_message(max_minor, currency))
+        raise AmountError(too_large_message(max_minor, currency, locale))
     minor = int(whole) * 10**exponent + int(fraction.ljust(exponent, "0") or "0")
     if minor <= 0:
-        raise AmountError("The amount must be greater than zero.")
+        raise AmountError(gettext("The amount must be greater than zero."))
     if max_minor is not None and minor > max_minor:
-        raise AmountError(too_large_message(max_minor, currency))
+        raise AmountError(too_large_message(max_minor, currency, locale))
     return minor
 
 
-def too_large_message(max_minor: int | None, currency: str) -> str:
+def too_large_message(max_minor: int | None, currency: str, locale: str = "en") -> str:
     """Return the message for an amount above the limit (or above any sensible amount)."""
     if max_minor is None:
-        return "The amount is too large."
-    return f"The amount must not exceed {format_minor(max_minor, currency)}."
+        return gettext("The amount is too large.")
+    limit = format_minor(max_minor, currency, locale)
+    return gettext("The amount must not exceed %(limit)s.", limit=limit)
 
 
 def amount_limits(items: list[str]) -> dict[str, str]:

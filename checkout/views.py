@@ -5,11 +5,12 @@ from __future__ import annotations
 import secrets
 
 from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, url_for
+from flask_babel import gettext, lazy_gettext
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import text
 from werkzeug.wrappers import Response
 
-from checkout import catalogue
+from checkout import i18n
 from checkout.extensions import db, limiter
 from checkout.forms import CheckoutForm
 from checkout.gateway import GatewayError, TokenRequest, open_url
@@ -26,6 +27,15 @@ from checkout.orders import (
 from checkout.policy import customer_type_for
 
 bp = Blueprint("checkout", __name__)
+
+# The order's state as the customer reads it, e.g. "Order paid" (JSON keeps the codes).
+STATUS_LABELS = {
+    OrderStatus.CREATED: lazy_gettext("created"),
+    OrderStatus.PENDING: lazy_gettext("pending"),
+    OrderStatus.PAID: lazy_gettext("paid"),
+    OrderStatus.FAILED: lazy_gettext("failed"),
+    OrderStatus.EXPIRED: lazy_gettext("expired"),
+}
 
 
 def new_submission_token() -> str:
@@ -48,18 +58,24 @@ TOKEN_SLOT = "token-slot-9d04ae"
 
 @bp.get("/")
 def checkout_form() -> str:
-    # Everything but the two tokens is the same for every visitor: render it once.
+    # Everything but the two tokens is the same for every visitor in a language: render
+    # it once per language.
     page = blank_form_page()
     csrf_token = generate_csrf() if CSRF_SLOT in page else ""
     return page.replace(CSRF_SLOT, csrf_token).replace(TOKEN_SLOT, new_submission_token())
 
 
 def blank_form_page() -> str:
-    """Return the empty checkout page with token slots, rendered once per app."""
+    """Return the empty checkout page with token slots, rendered once per app and language.
+
+    The page's words, its amounts and currency names, the switcher's current language
+    and the gateway language chosen by default all follow the locale, so it is the key
+    (with the gateway language spelled out, should that mapping ever stop being 1:1).
+    """
     cache = current_app.extensions.setdefault("blank_form_pages", {})
-    key = "default"
+    key = (i18n.locale_code(), i18n.gateway_language())
     if key not in cache or current_app.debug:
-        form = CheckoutForm(formdata=None, language=catalogue.DEFAULT_LANGUAGE)
+        form = CheckoutForm(formdata=None)
         form.currency.data = form.currency.choices[0][0]
         if "csrf_token" in form:
             form.csrf_token.current_token = CSRF_SLOT
@@ -89,8 +105,10 @@ def submit_checkout() -> Response | tuple[str, int]:
         return render_form(
             form,
             409,
-            "This form was already submitted with other details. Please check "
-            "them and press Pay again.",
+            gettext(
+                "This form was already submitted with other details. Please check "
+                "them and press Continue to payment again."
+            ),
         )
     if created:
         try:
@@ -98,7 +116,7 @@ def submit_checkout() -> Response | tuple[str, int]:
         except GatewayError as error:
             return render_form(form, 502, error.customer_message)
     elif order.status == OrderStatus.FAILED and not order.gateway_key:
-        return render_form(form, 502, "We could not start this payment. Please try again.")
+        return render_form(form, 502, gettext("We could not start this payment. Please try again."))
     return next_step(order)
 
 
@@ -111,7 +129,7 @@ def invalid_form_message(form: CheckoutForm) -> str:
     visible_errors = [name for name in form.errors if name != "submission_token"]
     if form.submission_token.errors and not visible_errors:
         return form.submission_token.errors[0]
-    return "Please correct the highlighted fields."
+    return gettext("Please correct the highlighted fields.")
 
 
 def token_request_for(order: Order) -> TokenRequest:
@@ -144,7 +162,7 @@ def order_or_404(request_id: str) -> Order:
     """Return the order or answer 404."""
     order = get_order(request_id) if len(request_id) <= 64 else None
     if order is None:
-        abort(404, description="We could not find this order.")
+        abort(404, description=gettext("We could not find this order."))
     return order
 
 
@@ -161,7 +179,9 @@ def pay(request_id: str) -> Response | str:
 
 @bp.get("/orders/<request_id>")
 def order_page(request_id: str) -> str:
-    return render_template("checkout/order.html", order=order_or_404(request_id))
+    order = order_or_404(request_id)
+    status_label = STATUS_LABELS.get(order.status, order.status)
+    return render_template("checkout/order.html", order=order, status_label=status_label)
 
 
 @bp.get("/orders/<request_id>/success")
@@ -179,7 +199,7 @@ def order_fail(request_id: str) -> str:
 def order_status(request_id: str) -> Response:
     summary = order_summary(request_id) if len(request_id) <= 64 else None
     if summary is None:
-        abort(404, description="We could not find this order.")
+        abort(404, description=gettext("We could not find this order."))
     response = jsonify(summary)
     response.headers["Cache-Control"] = "no-store"
     return response
