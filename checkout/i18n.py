@@ -32,11 +32,14 @@ LOCALES: dict[str, Locale] = {code: Locale.parse(code) for code in ("en", "ru", 
 GATEWAY_LANGUAGES: dict[str, str] = {
     language.locale: language.code for language in catalogue.LANGUAGES if language.locale in LOCALES
 }
-# Each language named in itself, as a switcher shows it.
+# Each language named in itself, as the switcher shows it: as on the gateway's language list,
+# or as CLDR names it for a language the gateway does not speak.
 LOCALE_NAMES: dict[str, str] = {
-    language.locale: language.label
-    for language in catalogue.LANGUAGES
-    if language.locale in LOCALES
+    code: next(
+        (language.label for language in catalogue.LANGUAGES if language.locale == code),
+        locale.get_display_name(locale).capitalize(),
+    )
+    for code, locale in LOCALES.items()
 }
 
 babel = Babel()
