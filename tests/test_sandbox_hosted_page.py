@@ -204,6 +204,7 @@ def test_step_forms_stay_in_the_frame_and_decisions_leave_it(live_server):
         (None, "en", "Payment link not found"),
         ("ru-RU,ru;q=0.9,en;q=0.5", "ru", "Ссылка на оплату не найдена"),
         ("kk-KZ", "en", "Payment link not found"),
+        ("en-GB,ru;q=0.5", "en", "Payment link not found"),
     ],
 )
 def test_an_unknown_key_gets_a_clear_sandbox_page(live_server, accept_language, lang, heading):

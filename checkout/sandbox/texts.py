@@ -201,9 +201,13 @@ def html_lang(language: str | None) -> str:
 def language_from_header(accept_language: str | None) -> str:
     """Pick the page language from the browser's Accept-Language, for pages without a payment.
 
-    Only a translated language wins; anything else is EN.
+    The most preferred language we translate wins, by primary subtag (`en-GB, ru;q=0.5` is
+    English: Werkzeug's `best_match` would prefer the exact `ru`); anything else is EN.
     """
     accepted = parse_accept_header(accept_language or "", LanguageAccept)
-    by_tag = {html_lang(code): code for code in TRANSLATIONS}
-    best = accepted.best_match(list(by_tag), default=html_lang(DEFAULT))
-    return by_tag[best]
+    by_primary = {html_lang(code): code for code in TRANSLATIONS}
+    for tag, quality in accepted:
+        primary = tag.replace("_", "-").split("-", 1)[0].lower()
+        if quality > 0 and primary in by_primary:
+            return by_primary[primary]
+    return DEFAULT
