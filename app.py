@@ -63,6 +63,12 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
     csrf.init_app(app)
     limiter.init_app(app)
+    # We set no app-wide limits: the few limited views check their own limits when called
+    # (Flask-Limiter's decorator does that), so the app-wide hook only cost every other
+    # request its time — the status polls and the gateway's callbacks above all.
+    hooks = app.before_request_funcs[None]
+    if limiter._check_request_limit in hooks:  # absent when RATELIMIT_ENABLED is off
+        hooks.remove(limiter._check_request_limit)
     i18n.init_app(app)
     security.init_app(app)
     signals.init_app(app)

@@ -13,11 +13,10 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from flask import Request, current_app
-from sqlalchemy import insert, update
+from sqlalchemy import bindparam, insert, update
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from checkout import signing
-from checkout.durability import flushed_by_next_commit
 from checkout.extensions import db
 from checkout.logs import quote
 from checkout.models import CallbackOutcome, CallbackRecord, OrderStatus, utcnow
@@ -31,8 +30,10 @@ STORED_COLUMNS = (
     "body",
     "body_truncated",
     "outcome",
+    "detail",
 )
-INSERT_RECORD = insert(CallbackRecord).returning(CallbackRecord.id)
+INSERT_RECORD = insert(CallbackRecord.__table__).returning(CallbackRecord.id)
+UPDATE_RECORD = update(CallbackRecord.__table__).where(CallbackRecord.id == bindparam("match_id"))
 NOTABLE_HEADERS = (
     "Content-Type",
     "Content-Length",
@@ -67,7 +68,14 @@ class Callback:
 
 
 def store(request: Request) -> CallbackRecord:
-    """Save a callback exactly as it arrived, before anything else looks at it."""
+    """Record a callback exactly as it arrived, before anything else looks at it.
+
+    The INSERT opens the transaction in which the callback is then processed, and the
+    record commits with its outcome — durably, before any answer goes out. Whatever
+    processing does, the record stays: a refusal is written onto it, and an unexpected
+    failure rolls back the processing and stores the record again (`process`). If the
+    process dies before the commit, no answer went out and the gateway delivers again.
+    """
     limit = current_app.config["CALLBACK_MAX_BYTES"]
     record = CallbackRecord(
         source_ip=request.remote_addr,
@@ -87,14 +95,14 @@ def store(request: Request) -> CallbackRecord:
     record.body = body[:limit].decode("utf-8", errors="replace")
     record.received_at = utcnow()
     record.outcome = CallbackOutcome.RECEIVED
-    # Its own connection and transaction: committed at once, whatever happens next.
-    with db.engine.connect() as connection, flushed_by_next_commit(connection):
-        record.id = connection.execute(
-            INSERT_RECORD,
-            {column: getattr(record, column) for column in STORED_COLUMNS},
-        ).scalar_one()
-        connection.commit()
+    record.id = _insert(record)
     return record
+
+
+def _insert(record: CallbackRecord) -> int:
+    """INSERT the record as it stands (no ORM unit of work: callbacks come in bursts)."""
+    values = {column: getattr(record, column) for column in STORED_COLUMNS}
+    return db.session.connection().execute(INSERT_RECORD, values).scalar_one()
 
 
 def check_source(record: CallbackRecord) -> None:
@@ -229,8 +237,21 @@ def process(record: CallbackRecord) -> CallbackOutcome:
     except CallbackRejected as rejection:
         _finish(record, rejection.outcome, rejection.message)
         raise
+    except Exception as error:
+        _keep_after_failure(record, error)
+        raise
     _finish(record, outcome, None)
     return outcome
+
+
+def _keep_after_failure(record: CallbackRecord, error: Exception) -> None:
+    """Undo a failed processing but never the record: store it again if the rollback took it."""
+    db.session.rollback()
+    record.outcome = CallbackOutcome.ERROR
+    record.detail = f"processing failed: {type(error).__name__}"
+    if db.session.get(CallbackRecord, record.id) is None:
+        record.id = _insert(record)
+    _finish(record, record.outcome, record.detail)
 
 
 def _finish(record: CallbackRecord, outcome: CallbackOutcome, detail: str | None) -> None:
@@ -241,12 +262,7 @@ def _finish(record: CallbackRecord, outcome: CallbackOutcome, detail: str | None
         name: getattr(record, name)
         for name in ("outcome", "detail", "request_id", "gateway_status", "order_id")
     }
-    db.session.execute(
-        update(CallbackRecord)
-        .where(CallbackRecord.id == record.id)
-        .values(findings)
-        .execution_options(synchronize_session=False)
-    )
+    db.session.connection().execute(UPDATE_RECORD, {"match_id": record.id, **findings})
     db.session.commit()
     current_app.logger.info(
         "event=callback id=%s request_id=%s status=%s outcome=%s",

@@ -39,11 +39,13 @@ class SecretMaskingFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        masked = SIGNATURE_PATTERN.sub(lambda match: match.group(1) + MASK, message)
+        if "ignature" in message:  # the regex only where it can match: this runs per line
+            message = SIGNATURE_PATTERN.sub(lambda match: match.group(1) + MASK, message)
         for secret in self.secrets:
-            masked = masked.replace(secret, MASK)
-        if masked != message:
-            record.msg, record.args = masked, None
+            if secret in message:
+                message = message.replace(secret, MASK)
+        # Formatted once here; the formatter then reuses it.
+        record.msg, record.args = message, None
         return True
 
 

@@ -49,6 +49,7 @@ class CallbackOutcome(StrEnum):
     AMOUNT_MISMATCH = "amount_mismatch"
     IGNORED_AFTER_PAID = "ignored_after_paid"
     IGNORED_FINAL = "ignored_final"
+    ERROR = "error"
 
 
 class Order(db.Model):

@@ -53,7 +53,13 @@ def get_order(request_id: str) -> Order | None:
     return db.session.scalar(select(Order).where(Order.request_id == request_id))
 
 
-# Built once: customers' pages poll the status every few seconds.
+# Statements built once and run on the session's connection: state changes and timeline
+# lines are hot paths (every callback), and the ORM's DML handling adds nothing to them.
+# An UPDATE sets the columns named in its parameters; `match_*` parameters select the row.
+UPDATE_ORDER = update(Order.__table__).where(Order.id == bindparam("match_id"))
+UPDATE_ORDER_IF_STATUS = UPDATE_ORDER.where(Order.status == bindparam("match_status"))
+INSERT_EVENT = insert(OrderEvent.__table__)
+# Customers' pages poll the status every few seconds.
 SUMMARY_QUERY = select(Order.request_id, Order.status, Order.amount, Order.currency).where(
     Order.request_id == bindparam("request_id")
 )
@@ -193,12 +199,7 @@ def flag_for_review(order: Order, reason: str) -> None:
     Joins the caller's transaction.
     """
     values = {"review_reason": reason, "updated_at": utcnow()}
-    db.session.execute(
-        update(Order)
-        .where(Order.id == order.id)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
+    db.session.connection().execute(UPDATE_ORDER, {"match_id": order.id, **values})
     _loaded(order, values)
     record_event(order, "flagged", detail={"reason": reason})
     current_app.logger.warning(
@@ -242,11 +243,8 @@ def compare_and_set(
     :return: whether this call applied the change (the caller commits).
     """
     values = {"status": new, "updated_at": utcnow(), **values}
-    result = db.session.execute(
-        update(Order)
-        .where(Order.id == order.id, Order.status == expected)
-        .values(**values)
-        .execution_options(synchronize_session=False)
+    result = db.session.connection().execute(
+        UPDATE_ORDER_IF_STATUS, {"match_id": order.id, "match_status": expected, **values}
     )
     if result.rowcount != 1:
         return False
@@ -277,13 +275,14 @@ def record_event(
     detail: dict[str, Any] | None = None,
 ) -> None:
     """Add a line to the order's timeline (committed with the caller's transaction)."""
-    db.session.execute(
-        insert(OrderEvent).values(
-            order_id=order.id,
-            kind=kind,
-            from_status=from_status,
-            to_status=to_status,
-            detail=detail,
-            created_at=utcnow(),
-        )
+    db.session.connection().execute(
+        INSERT_EVENT,
+        {
+            "order_id": order.id,
+            "kind": kind,
+            "from_status": from_status,
+            "to_status": to_status,
+            "detail": detail,
+            "created_at": utcnow(),
+        },
     )

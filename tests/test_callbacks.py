@@ -313,3 +313,26 @@ def test_callback_route_accepts_only_post(client):
     response = client.get("/callback")
     assert response.status_code == 405
     assert response.is_json
+
+
+def test_a_failure_inside_processing_keeps_the_record_and_changes_nothing(
+    app, client, order, monkeypatch
+):
+    """Fault injection: the state change blows up half-way, after writing its UPDATE."""
+    from checkout import callbacks, orders
+
+    def explode(order_, *args, **kwargs):
+        orders.compare_and_set(
+            order_, orders.OrderStatus.PAID, expected=order_.order_status, kind="x"
+        )
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(callbacks, "apply_gateway_status", explode)
+    response = client.post("/callback", json=callback_for(app, order))
+    assert response.status_code == 500
+    assert "disk on fire" not in response.get_data(as_text=True)
+    (record,) = records(app)
+    assert record.outcome == "error"
+    assert record.detail == "processing failed: RuntimeError"
+    assert json.loads(record.body)["request_id"] == order.request_id
+    assert reload(app, order).status == "pending"
