@@ -58,7 +58,14 @@ class Config:
     SECRET_KEY = env("SECRET_KEY", DEV_SECRET_KEY)
     # None means "a SQLite file in the instance folder"; create_app fills in the path.
     SQLALCHEMY_DATABASE_URI = env("DATABASE_URL")
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # No ping before each use: it costs a round trip on every request. After a database
+    # restart SQLAlchemy discards the whole pool on the first error, so each worker fails
+    # at most one request (callbacks are delivered again; pages are retried). Operators
+    # who prefer the ping set DATABASE_POOL_PRE_PING=1.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {
+        "pool_pre_ping": env_bool("DATABASE_POOL_PRE_PING", False),
+        "pool_recycle": 1800,
+    }
 
     # Unset means the embedded sandbox gateway; https://cactusgino.com is the live one.
     GATEWAY_BASE_URL = env("GATEWAY_BASE_URL")

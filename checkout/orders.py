@@ -67,7 +67,9 @@ SUMMARY_QUERY = select(Order.request_id, Order.status, Order.amount, Order.curre
 
 def order_summary(request_id: str) -> dict[str, Any] | None:
     """Return the public status of an order, or None; cheap enough for frequent polling."""
-    row = db.session.connection().execute(SUMMARY_QUERY, {"request_id": request_id}).first()
+    # One statement, no transaction around it: a single read needs neither BEGIN nor ROLLBACK.
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        row = connection.execute(SUMMARY_QUERY, {"request_id": request_id}).first()
     return row._asdict() if row else None
 
 

@@ -1,0 +1,43 @@
+"""After the database drops every connection, each worker fails at most one request."""
+
+from __future__ import annotations
+
+import os
+
+import psycopg
+import pytest
+
+from tests.conftest import POSTGRES_HINT, close_app, make_app, postgres_url
+
+
+@pytest.fixture
+def pg_app():
+    url = postgres_url()
+    if url is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI must provide TEST_DATABASE_URL: " + POSTGRES_HINT)
+        pytest.skip(POSTGRES_HINT)
+    app = make_app(url)
+    yield app, url
+    close_app(app)
+
+
+def drop_other_connections(url: str) -> int:
+    """Make PostgreSQL end every other session on our database, as a restart would."""
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as admin:
+        rows = admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchall()
+    return len(rows)
+
+
+def test_the_pool_recovers_after_connections_are_dropped(pg_app):
+    app, url = pg_app
+    client = app.test_client()
+    assert client.get("/healthz").status_code == 200
+    assert drop_other_connections(url) >= 1
+    first = client.get("/healthz")
+    assert first.status_code in {200, 503}  # at most this one request sees the dead link
+    assert first.is_json
+    assert [client.get("/healthz").status_code for _ in range(3)] == [200, 200, 200]
