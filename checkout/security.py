@@ -28,18 +28,25 @@ def content_security_policy() -> str:
     )
 
 
-def add_security_headers(response: Response) -> Response:
-    """Add the security headers to a response."""
-    headers = response.headers
-    csp = current_app.extensions.get("content_security_policy")
-    if csp is None:  # depends on configuration only: compute once
-        csp = current_app.extensions["content_security_policy"] = content_security_policy()
-    headers.setdefault("Content-Security-Policy", csp)
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+def security_headers() -> list[tuple[str, str]]:
+    """Return the headers every response carries; they depend on configuration only."""
+    headers = [
+        ("Content-Security-Policy", content_security_policy()),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "strict-origin-when-cross-origin"),
+        ("X-Frame-Options", "SAMEORIGIN"),
+    ]
     if current_app.config["APP_ENV"] == "production":
-        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        headers.append(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"))
+    return headers
+
+
+def add_security_headers(response: Response) -> Response:
+    """Add the security headers to a response (no view sets any of them itself)."""
+    headers = current_app.extensions.get("security_headers")
+    if headers is None:  # computed once per app: this runs on every response
+        headers = current_app.extensions["security_headers"] = security_headers()
+    response.headers.extend(headers)
     return response
 
 

@@ -69,11 +69,10 @@ def blank_form_page() -> str:
     """Return the empty checkout page with token slots, rendered once per app and language.
 
     The page's words, its amounts and currency names, the switcher's current language
-    and the gateway language chosen by default all follow the locale, so it is the key
-    (with the gateway language spelled out, should that mapping ever stop being 1:1).
+    and the gateway language chosen by default all follow the locale, so it is the key.
     """
     cache = current_app.extensions.setdefault("blank_form_pages", {})
-    key = (i18n.locale_code(), i18n.gateway_language())
+    key = i18n.locale_code()
     if key not in cache or current_app.debug:
         form = CheckoutForm(formdata=None)
         form.currency.data = form.currency.choices[0][0]
