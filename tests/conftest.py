@@ -52,12 +52,26 @@ def database_url(request: pytest.FixtureRequest, tmp_path) -> str:
     """Run the test once per database engine (PostgreSQL skipped without TEST_DATABASE_URL)."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+    return required_postgres_url()
+
+
+def required_postgres_url() -> str:
+    """Return the PostgreSQL URL, skipping the test without one (failing it in CI)."""
     url = postgres_url()
     if url is None:
         if os.environ.get("CI") == "true":
             pytest.fail("CI must provide TEST_DATABASE_URL: " + POSTGRES_HINT)
         pytest.skip(POSTGRES_HINT)
     return url
+
+
+@pytest.fixture
+def pg_app() -> Iterator[tuple[Flask, str]]:
+    """An app on a fresh PostgreSQL schema, and its database URL."""
+    url = required_postgres_url()
+    app = make_app(url)
+    yield app, url
+    close_app(app)
 
 
 @pytest.fixture

@@ -2,24 +2,7 @@
 
 from __future__ import annotations
 
-import os
-
 import psycopg
-import pytest
-
-from tests.conftest import POSTGRES_HINT, close_app, make_app, postgres_url
-
-
-@pytest.fixture
-def pg_app():
-    url = postgres_url()
-    if url is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI must provide TEST_DATABASE_URL: " + POSTGRES_HINT)
-        pytest.skip(POSTGRES_HINT)
-    app = make_app(url)
-    yield app, url
-    close_app(app)
 
 
 def drop_other_connections(url: str) -> int:

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from checkout.extensions import db
 from checkout.models import Order, OrderEvent
 from tests.callback_helpers import callback_for
-from tests.conftest import POSTGRES_HINT, close_app, make_app, make_order, postgres_url
+from tests.conftest import make_order
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKERS = 4
@@ -31,18 +31,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-@pytest.fixture
-def pg_app():
-    url = postgres_url()
-    if url is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI must provide TEST_DATABASE_URL: " + POSTGRES_HINT)
-        pytest.skip(POSTGRES_HINT)
-    app = make_app(url)
-    yield app, url
-    close_app(app)
 
 
 @pytest.fixture
