@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import secrets
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -18,8 +19,12 @@ def utcnow() -> datetime:
 
 
 def new_request_id() -> str:
-    """Return an unguessable URL-safe order id (128 random bits)."""
-    return secrets.token_urlsafe(16)
+    """Return an unguessable order id: 128 random bits as 26 lower-case base32 characters.
+
+    Base32 rather than base64url: no `-` that a command line would take for an option
+    (`flask orders show -Dx…`), no case that a person reading it out could get wrong.
+    """
+    return base64.b32encode(secrets.token_bytes(16)).decode().rstrip("=").lower()
 
 
 class OrderStatus(StrEnum):
