@@ -17,6 +17,17 @@ from app import create_app
 from checkout.extensions import db
 from config import TestingConfig
 
+# Settings a production app starts with (secrets and URLs no longer development defaults).
+PRODUCTION_SETTINGS = {
+    "SECRET_KEY": "k" * 48,
+    "GATEWAY_SECRET": "live-gateway-secret",
+    "MERCHANT_ID": "superkey",
+    "SITE_ID": "42",
+    "PUBLIC_BASE_URL": "https://shop.example",
+    "GATEWAY_BASE_URL": "https://cactusgino.com",
+    "SANDBOX_ENABLED": False,
+}
+
 POSTGRES_HINT = (
     "PostgreSQL tests need TEST_DATABASE_URL, e.g. "
     "postgresql+psycopg://checkout:checkout@127.0.0.1/checkout_test (CI sets it; see README)"

@@ -12,25 +12,16 @@ from config import (
     DEV_SITE_ID,
     ProductionConfig,
 )
-
-GOOD = {
-    "SECRET_KEY": "k" * 48,
-    "GATEWAY_SECRET": "live-gateway-secret",
-    "MERCHANT_ID": "superkey",
-    "SITE_ID": "42",
-    "PUBLIC_BASE_URL": "https://shop.example",
-    "GATEWAY_BASE_URL": "https://cactusgino.com",
-    "SANDBOX_ENABLED": False,
-}
+from tests.conftest import PRODUCTION_SETTINGS
 
 
 @pytest.fixture
 def production(tmp_path):
-    """Build a production app from GOOD settings with some replaced."""
+    """Build a production app from PRODUCTION_SETTINGS with some replaced."""
 
     def build(**overrides):
         settings = {
-            **GOOD,
+            **PRODUCTION_SETTINGS,
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'prod.sqlite3'}",
             **overrides,
         }

@@ -8,19 +8,7 @@ import io
 import pytest
 
 from checkout.admin.export import COLUMNS
-from tests.admin_helpers import CREDENTIALS, sign_in
 from tests.conftest import make_order
-
-
-@pytest.fixture
-def app_overrides() -> dict:
-    return dict(CREDENTIALS)
-
-
-@pytest.fixture
-def admin(client):
-    sign_in(client)
-    return client
 
 
 def export_rows(client, **query: str) -> list[dict[str, str]]:

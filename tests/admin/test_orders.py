@@ -9,19 +9,8 @@ import pytest
 
 from checkout.admin.queries import PER_PAGE
 from checkout.money import format_minor
-from tests.admin_helpers import CREDENTIALS, listed_request_ids, sign_in
+from tests.admin_helpers import listed_request_ids
 from tests.conftest import make_order
-
-
-@pytest.fixture
-def app_overrides() -> dict:
-    return dict(CREDENTIALS)
-
-
-@pytest.fixture
-def admin(client):
-    sign_in(client)
-    return client
 
 
 @pytest.fixture

@@ -10,23 +10,9 @@ from app import create_app
 from checkout.admin import auth
 from config import ProductionConfig
 from tests.admin_helpers import CREDENTIALS, PASSWORD, USERNAME, sign_in
-from tests.conftest import close_app, make_app
+from tests.conftest import PRODUCTION_SETTINGS, close_app, make_app
 
 PAGES = ["/admin/", "/admin", "/admin/orders.csv", "/admin/orders/some-order"]
-PRODUCTION = {
-    "SECRET_KEY": "k" * 48,
-    "GATEWAY_SECRET": "live-gateway-secret",
-    "MERCHANT_ID": "superkey",
-    "SITE_ID": "42",
-    "PUBLIC_BASE_URL": "https://shop.example",
-    "GATEWAY_BASE_URL": "https://cactusgino.com",
-    "SANDBOX_ENABLED": False,
-}
-
-
-@pytest.fixture
-def app_overrides() -> dict:
-    return dict(CREDENTIALS)
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -145,7 +131,7 @@ def test_no_back_office_without_credentials(sqlite_url, path):
 
 def test_no_back_office_in_production_without_credentials(tmp_path):
     settings = {
-        **PRODUCTION,
+        **PRODUCTION_SETTINGS,
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'prod.sqlite3'}",
         "ADMIN_USERNAME": None,
         "ADMIN_PASSWORD": None,
@@ -158,7 +144,7 @@ def test_no_back_office_in_production_without_credentials(tmp_path):
 
 def test_production_refuses_a_short_admin_password(tmp_path):
     settings = {
-        **PRODUCTION,
+        **PRODUCTION_SETTINGS,
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'prod.sqlite3'}",
         "ADMIN_USERNAME": "merchant",
         "ADMIN_PASSWORD": "short",

@@ -12,20 +12,8 @@ from checkout.admin.timeline import order_timeline, pretty_body
 from checkout.extensions import db
 from checkout.models import Order, OrderStatus
 from checkout.orders import record_event, set_status
-from tests.admin_helpers import CREDENTIALS, sign_in
 from tests.callback_helpers import callback_for
 from tests.conftest import make_order
-
-
-@pytest.fixture
-def app_overrides() -> dict:
-    return dict(CREDENTIALS)
-
-
-@pytest.fixture
-def admin(client):
-    sign_in(client)
-    return client
 
 
 @pytest.fixture
