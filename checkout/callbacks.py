@@ -223,7 +223,7 @@ def process(record: CallbackRecord) -> CallbackOutcome:
         record.request_id = callback.request_id[:64]
         record.gateway_status = callback.status_word[:64]
         verify(callback)
-        order = get_order(callback.request_id) if len(callback.request_id) <= 64 else None
+        order = get_order(callback.request_id)
         if order is None:
             raise CallbackRejected(CallbackOutcome.UNKNOWN_ORDER, 404, "unknown request_id")
         record.order_id = order.id

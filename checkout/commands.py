@@ -166,7 +166,7 @@ def list_command(limit: int, **options: Any) -> None:
 @click.argument("request_id")
 def show_command(request_id: str) -> None:
     """Show one order and its whole timeline."""
-    order = get_order(request_id) if len(request_id) <= 64 else None
+    order = get_order(request_id)
     if order is None:
         raise click.ClickException(f"No order with request_id {request_id!r}.")
     facts = {

@@ -18,6 +18,9 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+REQUEST_ID_LENGTH = 64
+
+
 def new_request_id() -> str:
     """Return an unguessable order id: 128 random bits as 26 lower-case base32 characters.
 
@@ -61,7 +64,9 @@ class Order(db.Model):
     __tablename__ = "orders"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    request_id: Mapped[str] = mapped_column(String(64), unique=True, default=new_request_id)
+    request_id: Mapped[str] = mapped_column(
+        String(REQUEST_ID_LENGTH), unique=True, default=new_request_id
+    )
     # The hidden token of the rendered form: one form, one order, however often it is posted.
     submission_token: Mapped[str] = mapped_column(String(64), unique=True)
     amount: Mapped[int] = mapped_column(BigInteger)  # minor units

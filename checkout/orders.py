@@ -17,7 +17,14 @@ from sqlalchemy.orm.attributes import set_committed_value
 from checkout.extensions import db
 from checkout.gateway import GatewayClient, GatewayError, TokenRequest
 from checkout.logs import quote
-from checkout.models import CallbackOutcome, Order, OrderEvent, OrderStatus, utcnow
+from checkout.models import (
+    REQUEST_ID_LENGTH,
+    CallbackOutcome,
+    Order,
+    OrderEvent,
+    OrderStatus,
+    utcnow,
+)
 from checkout.signals import PaidOrder, order_paid, send_after_commit
 
 MAX_TRANSITION_ATTEMPTS = 5
@@ -50,7 +57,14 @@ class SubmissionConflict(Exception):
 
 def get_order(request_id: str) -> Order | None:
     """Return the order with this request_id, or None."""
+    if not fits_request_id(request_id):
+        return None
     return db.session.scalar(select(Order).where(Order.request_id == request_id))
+
+
+def fits_request_id(request_id: str) -> bool:
+    """Tell whether a text could be a stored request_id: a longer one needs no query."""
+    return len(request_id) <= REQUEST_ID_LENGTH
 
 
 # Statements built once and run on the session's connection: state changes and timeline
@@ -67,6 +81,8 @@ SUMMARY_QUERY = select(Order.request_id, Order.status, Order.amount, Order.curre
 
 def order_summary(request_id: str) -> dict[str, Any] | None:
     """Return the public status of an order, or None; cheap enough for frequent polling."""
+    if not fits_request_id(request_id):
+        return None
     # One statement, no transaction around it: a single read needs neither BEGIN nor ROLLBACK.
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         row = connection.execute(SUMMARY_QUERY, {"request_id": request_id}).first()

@@ -159,7 +159,7 @@ def next_step(order: Order) -> Response:
 
 def order_or_404(request_id: str) -> Order:
     """Return the order or answer 404."""
-    order = get_order(request_id) if len(request_id) <= 64 else None
+    order = get_order(request_id)
     if order is None:
         abort(404, description=gettext("We could not find this order."))
     return order
@@ -196,7 +196,7 @@ def order_fail(request_id: str) -> str:
 
 @bp.get("/orders/<request_id>/status")
 def order_status(request_id: str) -> Response:
-    summary = order_summary(request_id) if len(request_id) <= 64 else None
+    summary = order_summary(request_id)
     if summary is None:
         abort(404, description=gettext("We could not find this order."))
     response = jsonify(summary)

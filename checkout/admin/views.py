@@ -103,7 +103,7 @@ def export_csv() -> Response:
 
 def order_or_404(request_id: str) -> Order:
     """Return the order or answer 404."""
-    order = get_order(request_id) if len(request_id) <= 64 else None
+    order = get_order(request_id)
     if order is None:
         abort(404, description="There is no order with this request_id.")
     return order
