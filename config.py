@@ -11,6 +11,9 @@ DEV_SECRET_KEY = "dev-only-secret-key-change-me"
 DEV_GATEWAY_SECRET = "sandbox-secret"
 DEV_MERCHANT_ID = "sandbox-merchant"
 DEV_SITE_ID = "9999"
+# The demo's webhook secret (base64 of "cactus-checkout-demo-webhook-key"); never in production.
+DEV_WEBHOOK_SECRET = "whsec_Y2FjdHVzLWNoZWNrb3V0LWRlbW8td2ViaG9vay1rZXk="
+DEFAULT_WEBHOOK_RETRY_DELAYS = "5,300,1800,7200,18000,36000,36000"
 
 # Gateway status words → our order states (DESIGN §5); GATEWAY_STATUS_MAP adds or overrides.
 DEFAULT_STATUS_MAP = {
@@ -112,6 +115,22 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # a customer may leave the form open for a while
     MAX_CONTENT_LENGTH = 1024 * 1024
 
+    # Webhooks to the merchant's server (docs/webhooks.md); unset URL = no webhooks.
+    MERCHANT_WEBHOOK_URL = env("MERCHANT_WEBHOOK_URL")
+    MERCHANT_WEBHOOK_SECRET = env("MERCHANT_WEBHOOK_SECRET", DEV_WEBHOOK_SECRET)
+    # Seconds before each retry after the first attempt: 1 + 7 attempts over about 27 hours.
+    WEBHOOK_RETRY_DELAYS = env_list("WEBHOOK_RETRY_DELAYS", DEFAULT_WEBHOOK_RETRY_DELAYS)
+    WEBHOOK_TIMEOUT = float(env("WEBHOOK_TIMEOUT", "10"))  # the whole exchange
+    WEBHOOK_CONNECT_TIMEOUT = float(env("WEBHOOK_CONNECT_TIMEOUT", "5"))
+    # How long a worker owns an attempt; a dead worker's events are taken over after it.
+    WEBHOOK_CLAIM_LEASE = float(env("WEBHOOK_CLAIM_LEASE", "60"))
+    WEBHOOK_POLL_INTERVAL = float(env("WEBHOOK_POLL_INTERVAL", "1"))
+    # Deliver from the web process too (a thread): the demo needs no `flask webhooks worker`.
+    WEBHOOK_IN_PROCESS = env_bool("WEBHOOK_IN_PROCESS", True)
+    # The workers' chores (checkout.housekeeping): how often, and when an order expires.
+    HOUSEKEEPING_INTERVAL = float(env("HOUSEKEEPING_INTERVAL", "300"))
+    ORDERS_EXPIRE_AFTER = env("ORDERS_EXPIRE_AFTER", "30m")
+
     # The merchant's back office at /admin: off (404) unless both are set, in every environment.
     ADMIN_USERNAME = env("ADMIN_USERNAME")
     ADMIN_PASSWORD = env("ADMIN_PASSWORD")
@@ -127,6 +146,7 @@ class TestingConfig(Config):
     GATEWAY_SECRET = "testing-gateway-secret"
     WTF_CSRF_ENABLED = False
     RATELIMIT_ENABLED = False
+    WEBHOOK_IN_PROCESS = False
 
 
 class ProductionConfig(Config):
@@ -138,6 +158,8 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    # Production delivers with `flask webhooks worker` processes (README, Deploying).
+    WEBHOOK_IN_PROCESS = env_bool("WEBHOOK_IN_PROCESS", False)
 
 
 CONFIGS: dict[str, type[Config]] = {

@@ -8,8 +8,17 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from checkout import catalogue, signing
+from checkout.commands import parse_duration
 from checkout.money import amount_limits, to_minor
-from config import DEV_GATEWAY_SECRET, DEV_MERCHANT_ID, DEV_SECRET_KEY, DEV_SITE_ID
+from checkout.webhooks import delivery as webhook_delivery
+from checkout.webhooks import signing as webhook_signing
+from config import (
+    DEV_GATEWAY_SECRET,
+    DEV_MERCHANT_ID,
+    DEV_SECRET_KEY,
+    DEV_SITE_ID,
+    DEV_WEBHOOK_SECRET,
+)
 
 ORDER_STATES = {"pending", "paid", "failed", "expired"}
 MIN_SECRET_KEY_LENGTH = 32
@@ -65,6 +74,36 @@ def check_general(config: Mapping[str, Any]) -> None:
     public = config["PUBLIC_BASE_URL"]
     if public and not _is_http_url(public):
         raise ConfigError("PUBLIC_BASE_URL must be an http(s) URL, e.g. https://shop.example")
+    check_webhooks(config)
+
+
+def check_webhooks(config: Mapping[str, Any]) -> None:
+    """Check the webhook settings that any environment needs right."""
+    url = config["MERCHANT_WEBHOOK_URL"]
+    if url and not _is_http_url(url):
+        raise ConfigError("MERCHANT_WEBHOOK_URL must be an http(s) URL, e.g. https://shop/hooks")
+    if url:
+        try:
+            webhook_signing.secret_bytes(config["MERCHANT_WEBHOOK_SECRET"] or "")
+        except ValueError as error:
+            raise ConfigError(f"MERCHANT_WEBHOOK_SECRET {error}") from None
+    try:
+        webhook_delivery.retry_delays(config["WEBHOOK_RETRY_DELAYS"])
+    except ValueError as error:
+        raise ConfigError(f"WEBHOOK_RETRY_DELAYS: {error}") from None
+    for name in ("WEBHOOK_TIMEOUT", "WEBHOOK_CONNECT_TIMEOUT", "WEBHOOK_POLL_INTERVAL"):
+        if not config[name] > 0:
+            raise ConfigError(f"{name} must be a number of seconds above 0")
+    if not config["WEBHOOK_CLAIM_LEASE"] > config["WEBHOOK_TIMEOUT"]:
+        # A claim that lapses while its attempt is still under way would let a second
+        # worker send the same attempt.
+        raise ConfigError("WEBHOOK_CLAIM_LEASE must be longer than WEBHOOK_TIMEOUT")
+    if not config["HOUSEKEEPING_INTERVAL"] > 0:
+        raise ConfigError("HOUSEKEEPING_INTERVAL must be a number of seconds above 0")
+    try:
+        parse_duration(config["ORDERS_EXPIRE_AFTER"] or "")
+    except ValueError as error:
+        raise ConfigError(f"ORDERS_EXPIRE_AFTER: {error}") from None
 
 
 def check_production(config: Mapping[str, Any]) -> None:
@@ -80,6 +119,21 @@ def check_production(config: Mapping[str, Any]) -> None:
     _require("SQLALCHEMY_DATABASE_URI", config, name="DATABASE_URL")
     if config["GATEWAY_BASE_URL"] and urlsplit(config["GATEWAY_BASE_URL"]).scheme != "https":
         raise ConfigError("GATEWAY_BASE_URL must be https:// in production")
+    if config["MERCHANT_WEBHOOK_URL"]:
+        check_production_webhooks(config)
+
+
+def check_production_webhooks(config: Mapping[str, Any]) -> None:
+    """Webhooks carry payments: only over https, signed with a real, long secret."""
+    if urlsplit(config["MERCHANT_WEBHOOK_URL"]).scheme != "https":
+        raise ConfigError("MERCHANT_WEBHOOK_URL must be https:// in production")
+    _require("MERCHANT_WEBHOOK_SECRET", config, DEV_WEBHOOK_SECRET)
+    key = webhook_signing.secret_bytes(config["MERCHANT_WEBHOOK_SECRET"])
+    if len(key) < webhook_signing.MIN_SECRET_BYTES:
+        raise ConfigError(
+            f"MERCHANT_WEBHOOK_SECRET must hold at least {webhook_signing.MIN_SECRET_BYTES} "
+            "random bytes (whsec_ + base64)"
+        )
 
 
 def _require(

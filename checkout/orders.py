@@ -26,6 +26,8 @@ from checkout.models import (
     utcnow,
 )
 from checkout.signals import PaidOrder, order_paid, send_after_commit
+from checkout.webhooks import outbox
+from checkout.webhooks.models import EventType
 
 MAX_TRANSITION_ATTEMPTS = 5
 
@@ -72,6 +74,13 @@ def fits_request_id(request_id: str) -> bool:
 # An UPDATE sets the columns named in its parameters; `match_*` parameters select the row.
 UPDATE_ORDER = update(Order.__table__).where(Order.id == bindparam("match_id"))
 UPDATE_ORDER_IF_STATUS = UPDATE_ORDER.where(Order.status == bindparam("match_status"))
+UPDATE_ORDER_IF_UNFLAGGED = UPDATE_ORDER.where(Order.review_reason.is_(None))
+# The merchant hears of these changes (DESIGN §8.2); `pending` is no news to act on.
+WEBHOOK_EVENTS = {
+    OrderStatus.PAID: EventType.PAID,
+    OrderStatus.FAILED: EventType.FAILED,
+    OrderStatus.EXPIRED: EventType.EXPIRED,
+}
 INSERT_EVENT = insert(OrderEvent.__table__)
 # Customers' pages poll the status every few seconds.
 SUMMARY_QUERY = select(Order.request_id, Order.status, Order.amount, Order.currency).where(
@@ -214,12 +223,18 @@ def apply_gateway_status(
 def flag_for_review(order: Order, reason: str) -> None:
     """Mark an order for a person to look at, and say why on its timeline.
 
-    Joins the caller's transaction.
+    Joins the caller's transaction. The merchant's `order.flagged` goes out once per order,
+    with the change that first flagged it: later findings only update the reason.
     """
     values = {"review_reason": reason, "updated_at": utcnow()}
-    db.session.connection().execute(UPDATE_ORDER, {"match_id": order.id, **values})
+    connection = db.session.connection()
+    first = connection.execute(UPDATE_ORDER_IF_UNFLAGGED, {"match_id": order.id, **values})
+    if first.rowcount != 1:
+        connection.execute(UPDATE_ORDER, {"match_id": order.id, **values})
     _loaded(order, values)
     record_event(order, "flagged", detail={"reason": reason})
+    if first.rowcount == 1:
+        outbox.enqueue(order, EventType.FLAGGED)
     current_app.logger.warning(
         "event=order_flagged request_id=%s reason=%s", order.request_id, quote(reason)
     )
@@ -268,6 +283,8 @@ def compare_and_set(
         return False
     _loaded(order, values)
     record_event(order, kind, from_status=expected, to_status=new, detail=detail)
+    if new in WEBHOOK_EVENTS:
+        outbox.enqueue(order, WEBHOOK_EVENTS[new])
     current_app.logger.info(
         "event=order_state request_id=%s kind=%s from=%s to=%s",
         order.request_id,

@@ -10,9 +10,13 @@ from config import (
     DEV_MERCHANT_ID,
     DEV_SECRET_KEY,
     DEV_SITE_ID,
+    DEV_WEBHOOK_SECRET,
     ProductionConfig,
 )
 from tests.conftest import PRODUCTION_SETTINGS
+from tests.webhook_helpers import SECRET
+
+WEBHOOKS = {"MERCHANT_WEBHOOK_URL": "https://shop.example/hooks", "MERCHANT_WEBHOOK_SECRET": SECRET}
 
 
 @pytest.fixture
@@ -63,12 +67,28 @@ def test_good_production_settings_start_without_the_sandbox(production):
         ({"CHECKOUT_MAX_AMOUNT": "0"}, "CHECKOUT_MAX_AMOUNT"),
         ({"CUSTOMER_TYPE": "vip"}, "CUSTOMER_TYPE"),
         ({"CALLBACK_STATUS_MAP": {"ok": "done"}}, "GATEWAY_STATUS_MAP"),
+        ({**WEBHOOKS, "MERCHANT_WEBHOOK_URL": "http://shop.example/hooks"}, "MERCHANT_WEBHOOK_URL"),
+        ({**WEBHOOKS, "MERCHANT_WEBHOOK_SECRET": None}, "MERCHANT_WEBHOOK_SECRET"),
+        ({**WEBHOOKS, "MERCHANT_WEBHOOK_SECRET": DEV_WEBHOOK_SECRET}, "MERCHANT_WEBHOOK_SECRET"),
+        ({**WEBHOOKS, "MERCHANT_WEBHOOK_SECRET": "whsec_c2hvcnQ="}, "MERCHANT_WEBHOOK_SECRET"),
+        ({**WEBHOOKS, "MERCHANT_WEBHOOK_SECRET": "x" * 40}, "MERCHANT_WEBHOOK_SECRET"),
     ],
 )
 def test_bad_production_settings_are_refused_by_name(production, overrides, named):
     with pytest.raises(SystemExit) as refusal:
         production(**overrides)
     assert named in str(refusal.value)
+
+
+def test_production_sends_webhooks_with_an_https_url_and_a_real_secret(production):
+    app = production(**WEBHOOKS)
+    assert app.config["MERCHANT_WEBHOOK_URL"] == "https://shop.example/hooks"
+    assert app.config["WEBHOOK_IN_PROCESS"] is False, "production delivers with workers"
+
+
+def test_production_without_webhooks_needs_no_webhook_secret(production):
+    app = production(MERCHANT_WEBHOOK_URL=None, MERCHANT_WEBHOOK_SECRET=None)
+    assert app.config["MERCHANT_WEBHOOK_URL"] is None
 
 
 def test_sandbox_runs_in_production_only_when_asked_for(production):
