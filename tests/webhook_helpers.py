@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -49,3 +55,41 @@ def payload(event: WebhookEvent) -> dict[str, Any]:
 def deliver_due(app: Flask) -> int:
     """Run a worker until nothing is due; return the attempts it made."""
     return Worker(app, "test-worker").run(burst=True)
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def wait_for(condition: Callable[[], Any], timeout: float = 10.0) -> None:
+    """Poll until `condition()` is true; fail the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.02)
+
+
+def worker_environment(database_url: str, webhook_url: str, **extra: str) -> dict[str, str]:
+    """Return the environment of a `flask webhooks worker` process for these tests."""
+    return {
+        **os.environ,
+        "APP_ENV": "testing",
+        "DATABASE_URL": database_url,
+        "MERCHANT_WEBHOOK_URL": webhook_url,
+        "MERCHANT_WEBHOOK_SECRET": SECRET,
+        "WEBHOOK_RETRY_DELAYS": "0,0,0",
+        "WEBHOOK_POLL_INTERVAL": "0.05",
+        "FLASK_APP": "app:create_app()",
+        **extra,
+    }
+
+
+def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen:
+    """Start `flask webhooks worker`, its output appended to `log`."""
+    with log.open("a") as output:
+        return subprocess.Popen(
+            [sys.executable, "-m", "flask", "webhooks", "worker"],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -23,42 +19,14 @@ from config import Config
 from tests.callback_helpers import callback_for
 from tests.conftest import close_app, make_app, make_order
 from tests.fake_gateway import Reply, fake_gateway
-from tests.webhook_helpers import SECRET, deliver_due, outbox, webhook_settings
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def wait_for(condition, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting"
-        time.sleep(0.02)
-
-
-def worker_environment(database_url: str, webhook_url: str, **extra: str) -> dict[str, str]:
-    """Return the environment of a `flask webhooks worker` process for these tests."""
-    return {
-        **os.environ,
-        "APP_ENV": "testing",
-        "DATABASE_URL": database_url,
-        "MERCHANT_WEBHOOK_URL": webhook_url,
-        "MERCHANT_WEBHOOK_SECRET": SECRET,
-        "WEBHOOK_RETRY_DELAYS": "0,0,0",
-        "WEBHOOK_POLL_INTERVAL": "0.05",
-        "FLASK_APP": "app:create_app()",
-        **extra,
-    }
-
-
-def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen:
-    with log.open("a") as output:
-        return subprocess.Popen(
-            [sys.executable, "-m", "flask", "webhooks", "worker"],
-            cwd=ROOT,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
+from tests.webhook_helpers import (
+    deliver_due,
+    outbox,
+    start_worker,
+    wait_for,
+    webhook_settings,
+    worker_environment,
+)
 
 
 def test_sigterm_lets_the_worker_finish_the_delivery_under_way(sqlite_url, tmp_path):
