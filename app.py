@@ -11,7 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from checkout import config_checks, errors, housekeeping, i18n, logs, security, signals, webhooks
+from checkout import config_checks, errors, housekeeping, i18n, logs, security, webhooks
 from checkout.extensions import csrf, db, limiter, migrate
 from config import Config, config_from_env
 
@@ -71,7 +71,6 @@ def register_extensions(app: Flask) -> None:
         hooks.remove(limiter._check_request_limit)
     i18n.init_app(app)
     security.init_app(app)
-    signals.init_app(app)
     housekeeping.init_app(app)
     webhooks.init_app(app)
 

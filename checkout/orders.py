@@ -25,7 +25,6 @@ from checkout.models import (
     OrderStatus,
     utcnow,
 )
-from checkout.signals import PaidOrder, order_paid, send_after_commit
 from checkout.webhooks import outbox
 from checkout.webhooks.models import EventType
 
@@ -188,8 +187,8 @@ def apply_gateway_status(
 ) -> CallbackOutcome:
     """Apply what an authentic callback reports, at most once, and return the outcome.
 
-    The change joins the caller's transaction (the callback's record is committed with it);
-    `order_paid` is sent once that transaction commits. A callback whose amount or currency
+    The change, and the merchant's webhook event, join the caller's transaction (the
+    callback's record is committed with them). A callback whose amount or currency
     differs from the order's changes nothing and flags the order for review, as does a
     failure reported after the order was paid.
     """
@@ -212,8 +211,6 @@ def apply_gateway_status(
         if compare_and_set(
             order, target, expected=current, kind="callback", detail=detail, **values
         ):
-            if target == OrderStatus.PAID:
-                send_after_commit(order_paid, order=PaidOrder.of(order))
             return outcome
         # Another process moved the order between our read and our write: look again.
         db.session.refresh(order)
