@@ -42,9 +42,10 @@ class Answer:
 
 
 class _Deadline:
-    """Cuts the connection of one request once its time is up (from a timer thread)."""
+    """Cuts the connection of one request once its time is up (from the watchdog thread)."""
 
-    def __init__(self) -> None:
+    def __init__(self, seconds: float) -> None:
+        self.at = time.monotonic() + seconds
         self.connection: Any = None
         self.passed = False
 
@@ -54,6 +55,47 @@ class _Deadline:
         if sock is not None:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
+
+
+class _Watchdog:
+    """One thread per client that enforces the deadline of the request under way.
+
+    A thread per request (threading.Timer) would cost a thread start on every delivery.
+    """
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._deadline: _Deadline | None = None
+        self._closed = False
+        self._thread: threading.Thread | None = None
+
+    def watch(self, deadline: _Deadline | None) -> None:
+        """Enforce `deadline` from now on (None: the request is over)."""
+        with self._changed:
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="webhook-deadline", daemon=True
+                )
+                self._thread.start()
+            self._deadline = deadline
+            self._changed.notify()
+
+    def close(self) -> None:
+        with self._changed:
+            self._closed = True
+            self._changed.notify()
+
+    def _run(self) -> None:
+        with self._changed:
+            while not self._closed:
+                deadline = self._deadline
+                if deadline is None:
+                    self._changed.wait()
+                elif time.monotonic() >= deadline.at:
+                    deadline.cut()
+                    self._deadline = None
+                else:
+                    self._changed.wait(deadline.at - time.monotonic())
 
 
 class _Watched:
@@ -102,15 +144,14 @@ class DeliveryClient:
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self.session.headers["User-Agent"] = USER_AGENT
+        self.watchdog = _Watchdog()
 
     def post(self, url: str, body: str, headers: dict[str, str]) -> Answer:
         """POST the body and return what came of it; never raises for the network's faults."""
         started = time.monotonic()
-        deadline = _Deadline()
-        timer = threading.Timer(self.total_timeout, deadline.cut)
-        timer.daemon = True
+        deadline = _Deadline(self.total_timeout)
         _current.deadline = deadline
-        timer.start()
+        self.watchdog.watch(deadline)
         try:
             response = self.session.post(
                 url,
@@ -129,7 +170,7 @@ class DeliveryClient:
         except requests.RequestException as error:
             return Answer(_since(started), error=self.describe(error, deadline.passed))
         finally:
-            timer.cancel()
+            self.watchdog.watch(None)
             _current.deadline = None
         return Answer(_since(started), status_code=response.status_code, response=text)
 
@@ -147,6 +188,7 @@ class DeliveryClient:
         return f"request failed: {type(error).__name__}"
 
     def close(self) -> None:
+        self.watchdog.close()
         self.session.close()
 
 
