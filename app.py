@@ -54,8 +54,11 @@ def configure(app: Flask, config_class: type[Config], test_config: dict[str, Any
 
 
 def configure_logger(app: Flask) -> None:
-    """Log one structured line per request and per state change, secrets masked."""
+    """Log one structured line per request and per state change, secrets masked; then say
+    loudly which settings work but are risky."""
     logs.init_app(app)
+    for setting, reason in config_checks.warnings(app.config):
+        app.logger.warning("event=config_warning setting=%s reason=%s", setting, logs.quote(reason))
 
 
 def register_extensions(app: Flask) -> None:

@@ -106,6 +106,8 @@ class Config:
     CHECKOUT_RATE_LIMIT = env("CHECKOUT_RATE_LIMIT", "10 per minute; 100 per hour")
     RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
+    # Worker processes serving the app (gunicorn.conf.py sets it), for the start-up warnings.
+    WORKERS = int(env("WEB_CONCURRENCY", "1"))
     # How many reverse proxies / load balancers stand in front of the app (X-Forwarded-*).
     PROXY_FIX_HOPS = int(env("PROXY_FIX_HOPS", "0"))
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
+
+import limits
 
 from checkout import catalogue, signing
 from checkout.money import amount_limits, to_minor
@@ -13,6 +16,10 @@ from config import DEV_GATEWAY_SECRET, DEV_MERCHANT_ID, DEV_SECRET_KEY, DEV_SITE
 
 ORDER_STATES = {"pending", "paid", "failed", "expired"}
 MIN_SECRET_KEY_LENGTH = 32
+# Short enough for any secret a gateway issues, long enough not to be guessed from a signature.
+MIN_GATEWAY_SECRET_LENGTH = 16
+# The smallest callback body we could ever be sent: a limit below it refuses every callback.
+MIN_CALLBACK_BYTES = 1024
 
 
 class ConfigError(ValueError):
@@ -42,8 +49,22 @@ def check_general(config: Mapping[str, Any]) -> None:
         if not catalogue.is_iso_currency(code):
             raise ConfigError(f"CHECKOUT_MAX_AMOUNTS: {code!r} is not an ISO 4217 code")
         _check_amount("CHECKOUT_MAX_AMOUNTS", limit, code)
-    if not str(config["SITE_ID"] or "").isdigit():
+    if _site_id(config) is None:
         raise ConfigError("SITE_ID must be the integer site id from the gateway's cabinet")
+    for name in ("CHECKOUT_RATE_LIMIT", "ADMIN_LOGIN_RATE_LIMIT"):
+        try:
+            limits.parse_many(config[name] or "")
+        except ValueError:
+            # Flask-Limiter would log the error on each request and then not limit at all.
+            raise ConfigError(
+                f"{name}: {config[name]!r} is not a rate limit, e.g. '10 per minute; 100 per hour'"
+            ) from None
+    for name in ("GATEWAY_TIMEOUT", "GATEWAY_CONNECT_TIMEOUT"):
+        seconds = config[name]
+        if not (isinstance(seconds, int | float) and math.isfinite(seconds) and seconds > 0):
+            raise ConfigError(f"{name} must be a positive number of seconds, not {seconds!r}")
+    if not (isinstance(config["CALLBACK_MAX_BYTES"], int) and config["CALLBACK_MAX_BYTES"] > 0):
+        raise ConfigError("CALLBACK_MAX_BYTES must be a positive number of bytes")
     if config["CUSTOMER_TYPE"] not in set(catalogue.CustomerType):
         raise ConfigError("CUSTOMER_TYPE must be 'trust' or 'regular'")
     for word, state in config["CALLBACK_STATUS_MAP"].items():
@@ -71,15 +92,60 @@ def check_production(config: Mapping[str, Any]) -> None:
     _require("SECRET_KEY", config, DEV_SECRET_KEY)
     if len(config["SECRET_KEY"]) < MIN_SECRET_KEY_LENGTH:
         raise ConfigError(f"SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters")
+    if config.get("DEBUG"):
+        raise ConfigError(
+            "FLASK_DEBUG must be off in production: the debugger runs code sent by anyone"
+        )
     _require("GATEWAY_SECRET", config, DEV_GATEWAY_SECRET)
+    if len(config["GATEWAY_SECRET"]) < MIN_GATEWAY_SECRET_LENGTH:
+        raise ConfigError(
+            f"GATEWAY_SECRET must be at least {MIN_GATEWAY_SECRET_LENGTH} characters "
+            "(the secret from the gateway's cabinet)"
+        )
+    if config["CALLBACK_MAX_BYTES"] < MIN_CALLBACK_BYTES:
+        raise ConfigError(
+            f"CALLBACK_MAX_BYTES must be at least {MIN_CALLBACK_BYTES} in production: "
+            "below that real callbacks are refused as too large"
+        )
     _require("MERCHANT_ID", config, DEV_MERCHANT_ID)
-    _require("SITE_ID", config, DEV_SITE_ID)
+    # Compared as numbers: "09999" is the development site id too.
+    if _site_id(config) == int(DEV_SITE_ID):
+        raise ConfigError("SITE_ID is missing or still the development default")
     _require("PUBLIC_BASE_URL", config)
     if urlsplit(config["PUBLIC_BASE_URL"]).scheme != "https":
         raise ConfigError("PUBLIC_BASE_URL must be https:// in production")
     _require("SQLALCHEMY_DATABASE_URI", config, name="DATABASE_URL")
     if config["GATEWAY_BASE_URL"] and urlsplit(config["GATEWAY_BASE_URL"]).scheme != "https":
         raise ConfigError("GATEWAY_BASE_URL must be https:// in production")
+
+
+def warnings(config: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Return the settings that work but are risky, each with why, to be logged at start."""
+    found = []
+    workers = config["WORKERS"]
+    if config["RATELIMIT_STORAGE_URI"].startswith("memory://") and workers > 1:
+        found.append(
+            (
+                "RATELIMIT_STORAGE_URI",
+                f"memory:// counts in each of the {workers} workers on its own, so every "
+                "rate limit (checkout, admin sign-in) is that many times looser; "
+                "use a shared store such as redis://host:6379/0",
+            )
+        )
+    if config["APP_ENV"] == "production" and config["SANDBOX_ENABLED"]:
+        found.append(
+            (
+                "SANDBOX_ENABLED",
+                "the sandbox gateway runs in production: payments are pretend, no money moves",
+            )
+        )
+    return found
+
+
+def _site_id(config: Mapping[str, Any]) -> int | None:
+    """Return SITE_ID as the integer the gateway is sent, or None when it is not one."""
+    text = str(config["SITE_ID"] or "")
+    return int(text) if text.isascii() and text.isdigit() else None
 
 
 def _require(

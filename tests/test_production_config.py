@@ -1,6 +1,9 @@
-"""Production refuses to start with a missing secret, a development default or the sandbox."""
+"""Production refuses to start with a missing secret, a development default or the sandbox,
+and says loudly at start which settings work but are risky."""
 
 from __future__ import annotations
+
+import logging
 
 import pytest
 
@@ -51,6 +54,21 @@ def test_good_production_settings_start_without_the_sandbox(production):
         ({"MERCHANT_ID": DEV_MERCHANT_ID}, "MERCHANT_ID"),
         ({"SITE_ID": DEV_SITE_ID}, "SITE_ID"),
         ({"SITE_ID": "abc"}, "SITE_ID"),
+        ({"SITE_ID": "09999"}, "SITE_ID"),
+        ({"SITE_ID": "\uff19\uff19"}, "SITE_ID"),  # full-width digits: isdigit(), not ASCII
+        ({"GATEWAY_SECRET": "x"}, "GATEWAY_SECRET"),
+        ({"GATEWAY_SECRET": "fifteen-chars-x"}, "GATEWAY_SECRET"),
+        ({"CHECKOUT_RATE_LIMIT": "garbage"}, "CHECKOUT_RATE_LIMIT"),
+        ({"CHECKOUT_RATE_LIMIT": None}, "CHECKOUT_RATE_LIMIT"),
+        ({"ADMIN_LOGIN_RATE_LIMIT": "5 per fortnight"}, "ADMIN_LOGIN_RATE_LIMIT"),
+        ({"GATEWAY_TIMEOUT": 0.0}, "GATEWAY_TIMEOUT"),
+        ({"GATEWAY_TIMEOUT": -1.0}, "GATEWAY_TIMEOUT"),
+        ({"GATEWAY_TIMEOUT": float("nan")}, "GATEWAY_TIMEOUT"),
+        ({"GATEWAY_TIMEOUT": float("inf")}, "GATEWAY_TIMEOUT"),
+        ({"GATEWAY_CONNECT_TIMEOUT": 0.0}, "GATEWAY_CONNECT_TIMEOUT"),
+        ({"CALLBACK_MAX_BYTES": 0}, "CALLBACK_MAX_BYTES"),
+        ({"CALLBACK_MAX_BYTES": 1023}, "CALLBACK_MAX_BYTES"),
+        ({"DEBUG": True}, "FLASK_DEBUG"),
         ({"PUBLIC_BASE_URL": None}, "PUBLIC_BASE_URL"),
         ({"PUBLIC_BASE_URL": "http://shop.example"}, "PUBLIC_BASE_URL"),
         ({"SQLALCHEMY_DATABASE_URI": None}, "DATABASE_URL"),
@@ -111,3 +129,37 @@ def test_development_without_sandbox_or_gateway_is_refused(tmp_path):
             },
         )
     assert "GATEWAY_BASE_URL" in str(refusal.value)
+
+
+def test_the_smallest_accepted_settings_start(production):
+    app = production(
+        GATEWAY_SECRET="sixteen-chars-xy",
+        SITE_ID="10000",
+        GATEWAY_TIMEOUT=0.5,
+        CALLBACK_MAX_BYTES=1024,
+        CHECKOUT_RATE_LIMIT="1 per second",
+    )
+    assert app.config["SITE_ID"] == "10000"
+
+
+def warnings_logged(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if "event=config_warning" in r.getMessage()]
+
+
+def test_per_process_rate_limits_with_several_workers_are_a_loud_warning(production, caplog):
+    production(WORKERS=4, RATELIMIT_STORAGE_URI="memory://")
+    [warning] = warnings_logged(caplog)
+    assert "setting=RATELIMIT_STORAGE_URI" in warning
+    assert "4 workers" in warning and "admin sign-in" in warning
+    assert [r.levelno for r in caplog.records if r.getMessage() == warning] == [logging.WARNING]
+
+
+def test_the_sandbox_in_production_is_a_loud_warning(production, caplog):
+    production(GATEWAY_BASE_URL=None, SANDBOX_ENABLED=True)
+    [warning] = warnings_logged(caplog)
+    assert "setting=SANDBOX_ENABLED" in warning and "no money moves" in warning
+
+
+def test_one_worker_and_a_live_gateway_start_without_warnings(production, caplog):
+    production(WORKERS=1)
+    assert warnings_logged(caplog) == []
