@@ -65,6 +65,9 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS: dict = {
         "pool_pre_ping": env_bool("DATABASE_POOL_PRE_PING", False),
         "pool_recycle": 1800,
+        # A failed statement's error would quote its parameters — a callback's body and
+        # signature among them — into the logs.
+        "hide_parameters": True,
     }
 
     # Unset means the embedded sandbox gateway; https://cactusgino.com is the live one.
