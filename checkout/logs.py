@@ -11,6 +11,8 @@ import time
 from flask import Flask, g, request
 from werkzeug.wrappers import Response
 
+from checkout import client_address
+
 MASK = "***"
 # Signatures are as good as secrets for replaying a message: never log them.
 # Quotes may come escaped (`\"`) where a body is quoted inside another text.
@@ -89,7 +91,7 @@ def log_request(response: Response) -> Response:
         quote(rule),
         response.status_code,
         duration,
-        request.remote_addr,
+        quote(client_address.current().text),
         quote(request_id),
     )
     return response

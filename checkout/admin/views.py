@@ -16,9 +16,11 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
+from checkout import client_address
 from checkout.admin import auth, export, queries, timeline
 from checkout.admin.forms import LoginForm, OrderFilterForm
 from checkout.extensions import limiter
+from checkout.logs import quote
 from checkout.models import Order, utcnow
 from checkout.orders import get_order
 
@@ -55,10 +57,12 @@ def login() -> Response | tuple[str, int]:
             message, status = "Enter your username and password.", 422
         elif auth.check_credentials(form.username.data, form.password.data):
             auth.log_in()
-            current_app.logger.info("event=admin_login ip=%s", request.remote_addr)
+            current_app.logger.info("event=admin_login ip=%s", quote(client_address.current().text))
             return redirect(auth.safe_next(request.args.get("next")), 303)
         else:
-            current_app.logger.warning("event=admin_login_refused ip=%s", request.remote_addr)
+            current_app.logger.warning(
+                "event=admin_login_refused ip=%s", quote(client_address.current().text)
+            )
             message, status = "Wrong username or password.", 403
     return render_template("admin/login.html", form=form, message=message), status
 
