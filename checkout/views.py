@@ -28,6 +28,13 @@ from checkout.policy import customer_type_for
 
 bp = Blueprint("checkout", __name__)
 
+
+@bp.after_request
+def keep_private(response: Response) -> Response:
+    """Keep the pages' tokens and order data out of shared caches and the browser's cache."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
 # The order's state as the customer reads it, e.g. "Order paid" (JSON keeps the codes).
 STATUS_LABELS = {
     OrderStatus.CREATED: lazy_gettext("created"),
@@ -199,9 +206,7 @@ def order_status(request_id: str) -> Response:
     summary = order_summary(request_id)
     if summary is None:
         abort(404, description=gettext("We could not find this order."))
-    response = jsonify(summary)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return jsonify(summary)
 
 
 @bp.get("/healthz")
