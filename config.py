@@ -80,6 +80,9 @@ class Config:
     GATEWAY_TIMEOUT = float(env("GATEWAY_TIMEOUT", "10"))
     GATEWAY_CONNECT_TIMEOUT = float(env("GATEWAY_CONNECT_TIMEOUT", "3.05"))
     PUBLIC_BASE_URL = env("PUBLIC_BASE_URL")
+    # Host header values accepted (Flask's setting; others get 400). Unset: any host when
+    # PUBLIC_BASE_URL is set, else only this machine's loopback names (see create_app).
+    TRUSTED_HOSTS = env_list("TRUSTED_HOSTS") or None
 
     CHECKOUT_CURRENCIES = env_list("CHECKOUT_CURRENCIES", DEFAULT_CURRENCIES)
     # Largest amount a customer may pay, in major units, and per-currency overrides.
