@@ -35,6 +35,7 @@ def keep_private(response: Response) -> Response:
     response.headers["Cache-Control"] = "no-store"
     return response
 
+
 # The order's state as the customer reads it, e.g. "Order paid" (JSON keeps the codes).
 STATUS_LABELS = {
     OrderStatus.CREATED: lazy_gettext("created"),
