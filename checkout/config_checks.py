@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -15,6 +16,7 @@ from checkout.money import amount_limits, to_minor
 from config import DEV_GATEWAY_SECRET, DEV_MERCHANT_ID, DEV_SECRET_KEY, DEV_SITE_ID
 
 ORDER_STATES = {"pending", "paid", "failed", "expired"}
+REDIRECT_HOST = re.compile(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?", re.IGNORECASE)
 MIN_SECRET_KEY_LENGTH = 32
 # Short enough for any secret a gateway issues, long enough not to be guessed from a signature.
 MIN_GATEWAY_SECRET_LENGTH = 16
@@ -75,6 +77,13 @@ def check_general(config: Mapping[str, Any]) -> None:
             ipaddress.ip_network(network, strict=False)
         except ValueError:
             raise ConfigError(f"CALLBACK_ALLOWED_NETWORKS: {network!r} is not a CIDR") from None
+    for host in config["GATEWAY_ALLOWED_REDIRECT_HOSTS"]:
+        # Each goes into the Content-Security-Policy as it is: nothing but a host[:port].
+        if not REDIRECT_HOST.fullmatch(host):
+            raise ConfigError(
+                f"GATEWAY_ALLOWED_REDIRECT_HOSTS: {host!r} is not a host[:port], "
+                "e.g. pay.cactusgino.com"
+            )
     gateway = config["GATEWAY_BASE_URL"]
     if not gateway and not config["SANDBOX_ENABLED"]:
         raise ConfigError(

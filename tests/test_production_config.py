@@ -69,6 +69,8 @@ def test_good_production_settings_start_without_the_sandbox(production):
         ({"CALLBACK_MAX_BYTES": 0}, "CALLBACK_MAX_BYTES"),
         ({"CALLBACK_MAX_BYTES": 1023}, "CALLBACK_MAX_BYTES"),
         ({"DEBUG": True}, "FLASK_DEBUG"),
+        ({"GATEWAY_ALLOWED_REDIRECT_HOSTS": ["pay.example; script-src *"]}, "REDIRECT_HOSTS"),
+        ({"GATEWAY_ALLOWED_REDIRECT_HOSTS": ["https://pay.example"]}, "REDIRECT_HOSTS"),
         ({"PUBLIC_BASE_URL": None}, "PUBLIC_BASE_URL"),
         ({"PUBLIC_BASE_URL": "http://shop.example"}, "PUBLIC_BASE_URL"),
         ({"SQLALCHEMY_DATABASE_URI": None}, "DATABASE_URL"),
