@@ -4,10 +4,12 @@ and says loudly at start which settings work but are risky."""
 from __future__ import annotations
 
 import logging
+import re
 
 import pytest
 
 from app import create_app
+from checkout.extensions import db
 from config import (
     DEV_GATEWAY_SECRET,
     DEV_MERCHANT_ID,
@@ -165,3 +167,23 @@ def test_the_sandbox_in_production_is_a_loud_warning(production, caplog):
 def test_one_worker_and_a_live_gateway_start_without_warnings(production, caplog):
     production(WORKERS=1)
     assert warnings_logged(caplog) == []
+
+
+def test_production_forms_need_a_same_origin_referer_and_we_never_strip_it(production):
+    app = production(ADMIN_USERNAME="merchant", ADMIN_PASSWORD="a long admin passphrase")
+    with app.app_context():
+        db.create_all()  # production migrates with `flask db upgrade` instead
+    client = app.test_client()
+    base = "https://shop.example"
+    page = client.get("/admin/login", base_url=base)
+    # Same-origin posts keep their full Referer under our policy (Flask-WTF needs one).
+    assert page.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text).group(1)
+    data = {"username": "merchant", "password": "a long admin passphrase", "csrf_token": token}
+
+    def post(**headers):
+        return client.post("/admin/login", data=data, base_url=base, headers=headers)
+
+    assert post().status_code == 400
+    assert post(Referer="https://elsewhere.example/admin/login").status_code == 400
+    assert post(Referer=f"{base}/admin/login").status_code == 303
