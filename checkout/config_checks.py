@@ -18,9 +18,9 @@ from config import DEV_GATEWAY_SECRET, DEV_MERCHANT_ID, DEV_SECRET_KEY, DEV_SITE
 ORDER_STATES = {"pending", "paid", "failed", "expired"}
 REDIRECT_HOST = re.compile(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?", re.IGNORECASE)
 MIN_SECRET_KEY_LENGTH = 32
-# Short enough for any secret a gateway issues, long enough not to be guessed from a signature.
+# Shorter secrets could be guessed offline from a single signed message.
 MIN_GATEWAY_SECRET_LENGTH = 16
-# The smallest callback body we could ever be sent: a limit below it refuses every callback.
+# A signed callback alone takes a few hundred bytes: below this, genuine ones get 413.
 MIN_CALLBACK_BYTES = 1024
 
 
