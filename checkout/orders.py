@@ -129,20 +129,15 @@ def request_payment(order: Order, client: GatewayClient, token_request: TokenReq
     try:
         answer = client.obtain_token(token_request)
     except GatewayError as error:
-        current_app.logger.warning(
-            "event=obtain_token_failed request_id=%s reason=%s",
-            order.request_id,
-            quote(error.reason),
-        )
-        set_status(
-            order,
-            OrderStatus.FAILED,
-            expected=OrderStatus.CREATED,
-            kind="token_failed",
-            detail={"reason": error.reason},
-            error=error.reason,
-        )
+        fail_token_request(order, error)
         raise
+    except Exception as error:
+        # A defect here or in a library must not leave the order in `created` and the
+        # customer facing a 500: it ends as any gateway failure does, its traceback logged.
+        current_app.logger.exception("event=obtain_token_crashed request_id=%s", order.request_id)
+        failure = GatewayError(f"gateway call failed: {type(error).__name__}")
+        fail_token_request(order, failure)
+        raise failure from None
     set_status(
         order,
         OrderStatus.PENDING,
@@ -151,6 +146,21 @@ def request_payment(order: Order, client: GatewayClient, token_request: TokenReq
         detail={"key": bool(answer.key), "redirect_url": answer.redirect_url},
         gateway_key=answer.key,
         redirect_url=answer.redirect_url,
+    )
+
+
+def fail_token_request(order: Order, error: GatewayError) -> None:
+    """Mark an order failed because no payment key could be had, and say why."""
+    current_app.logger.warning(
+        "event=obtain_token_failed request_id=%s reason=%s", order.request_id, quote(error.reason)
+    )
+    set_status(
+        order,
+        OrderStatus.FAILED,
+        expected=OrderStatus.CREATED,
+        kind="token_failed",
+        detail={"reason": error.reason},
+        error=error.reason,
     )
 
 
