@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from checkout import catalogue
@@ -223,19 +223,29 @@ def entry_text(entry: timeline.TimelineEntry) -> str:
     "older_than",
     type=Duration(),
     required=True,
-    help="How long an order may stay pending: 45s, 30m, 2h, 7d.",
+    help="How long an order may stay pending (or created): 45s, 30m, 2h, 7d.",
 )
-@click.option("--dry-run", is_flag=True, help="Only list the orders that would expire.")
+@click.option("--dry-run", is_flag=True, help="Only list the orders that would be closed.")
 def expire_command(older_than: timedelta, dry_run: bool) -> None:
-    """Expire orders pending too long (for cron)."""
+    """Expire orders pending too long; fail those whose gateway call never finished (cron)."""
+    gateway_call = current_app.config["GATEWAY_TIMEOUT"]
+    if older_than.total_seconds() <= gateway_call:
+        # A younger `created` order may still be waiting for the gateway's answer.
+        raise click.BadParameter(
+            f"must be longer than GATEWAY_TIMEOUT ({gateway_call:g} s), the longest a "
+            "gateway call lasts",
+            param_hint="'--older-than'",
+        )
     if dry_run:
         stale = stale_orders(older_than)
         for order in stale:
             click.echo(order_line(order))
-        click.echo(f"{len(stale)} order(s) would expire.")
+        click.echo(f"{len(stale)} order(s) would be closed.")
         return
     report = expire_stale_orders(older_than)
     click.echo(f"Expired {report.expired} order(s).")
+    if report.failed:
+        click.echo(f"Failed {report.failed} order(s) whose gateway call never finished.")
     if report.skipped:
         click.echo(f"{report.skipped} order(s) changed meanwhile and were left as they are.")
 
