@@ -24,7 +24,7 @@ from checkout.orders import (
     order_summary,
     request_payment,
 )
-from checkout.policy import customer_type_for
+from checkout.policy import open_form_customer_type
 
 bp = Blueprint("checkout", __name__)
 
@@ -96,7 +96,7 @@ def submit_checkout() -> Response | tuple[str, int]:
         language=form.language.data,
         bank_app=form.chosen_bank_app,
         site_login=form.site_login.data,
-        customer_type=customer_type_for(form.site_login.data),
+        customer_type=open_form_customer_type(),
     )
     try:
         order, created = create_order(details, form.submission_token.data)

@@ -183,14 +183,11 @@ def test_customer_type_in_the_form_is_ignored(app: Flask, client: FlaskClient) -
     assert sent_params(app)["customer_type"] == "regular"
 
 
-@pytest.mark.parametrize("app_overrides", [{"TRUSTED_LOGINS": ["vip"]}])
-@pytest.mark.parametrize(("login", "expected"), [("vip", "trust"), ("alice", "regular")])
-def test_trusted_logins_are_decided_by_configuration(
-    app: Flask, client: FlaskClient, login: str, expected: str
-) -> None:
-    assert post_checkout(client, site_login=login, customer_type="regular").status_code == 303
-    assert only_order(app).customer_type == expected
-    assert sent_params(app)["customer_type"] == expected
+@pytest.mark.parametrize("login", ["vip", "admin", "trust", "merchant"])
+def test_no_typed_login_makes_an_order_trusted(app: Flask, client: FlaskClient, login: str) -> None:
+    assert post_checkout(client, site_login=login).status_code == 303
+    assert only_order(app).customer_type == "regular"
+    assert sent_params(app)["customer_type"] == "regular"
 
 
 @pytest.mark.parametrize("app_overrides", [{"CUSTOMER_TYPE": "trust"}])
