@@ -89,16 +89,17 @@ def order_summary(request_id: str) -> dict[str, Any] | None:
     return row._asdict() if row else None
 
 
-def create_order(details: CheckoutDetails, submission_token: str) -> tuple[Order, bool]:
+def create_order(details: CheckoutDetails, submission_key: str) -> tuple[Order, bool]:
     """Create the order for a submitted form, or return the one that form already made.
 
-    The unique submission token makes a double click, a back-button resubmit or a retry
-    land on the same order, even when the copies race in different processes.
+    The unique submission key (`checkout.submissions`: the form's token, bound to the
+    poster's session) makes a double click, a back-button resubmit or a retry land on the
+    same order, even when the copies race in different processes.
 
     :return: the order, and whether this call created it.
-    :raise SubmissionConflict: when the token was used with different details.
+    :raise SubmissionConflict: when the key was used with different details.
     """
-    order = Order(submission_token=submission_token, **vars(details))
+    order = Order(submission_token=submission_key, **vars(details))
     db.session.add(order)
     try:
         db.session.flush()
@@ -107,7 +108,7 @@ def create_order(details: CheckoutDetails, submission_token: str) -> tuple[Order
         return order, True
     except IntegrityError:
         db.session.rollback()
-    existing = db.session.scalar(select(Order).where(Order.submission_token == submission_token))
+    existing = db.session.scalar(select(Order).where(Order.submission_token == submission_key))
     if existing is None:  # pragma: no cover - the unique row cannot vanish
         raise RuntimeError("submission token conflict without an order")
     if not details.matches(existing):
