@@ -88,9 +88,11 @@ class Config:
     # Largest amount a customer may pay, in major units, and per-currency overrides.
     CHECKOUT_MAX_AMOUNT = env("CHECKOUT_MAX_AMOUNT", "1000000")
     CHECKOUT_MAX_AMOUNTS = env_list("CHECKOUT_MAX_AMOUNTS")
-    # The customer never declares itself trusted: merchant policy decides.
+    # The customer never declares itself trusted: every open-form order gets this.
     CUSTOMER_TYPE = env("CUSTOMER_TYPE", "regular")
-    TRUSTED_LOGINS = env_list("TRUSTED_LOGINS")
+    # Removed: it trusted whoever typed a listed login. Read only so that start-up refuses
+    # it rather than ignore it silently (config_checks).
+    TRUSTED_LOGINS = env("TRUSTED_LOGINS")
 
     CALLBACK_STATUS_MAP = {**DEFAULT_STATUS_MAP, **env_map("GATEWAY_STATUS_MAP")}
     CALLBACK_MAX_BYTES = int(env("CALLBACK_MAX_BYTES", str(64 * 1024)))

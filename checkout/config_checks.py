@@ -34,6 +34,7 @@ def check(config: Mapping[str, Any]) -> None:
     :raise ConfigError: for the first setting at fault.
     """
     check_general(config)
+    check_removed(config)
     if config["APP_ENV"] == "production":
         check_production(config)
 
@@ -95,6 +96,16 @@ def check_general(config: Mapping[str, Any]) -> None:
     public = config["PUBLIC_BASE_URL"]
     if public and not _is_http_url(public):
         raise ConfigError("PUBLIC_BASE_URL must be an http(s) URL, e.g. https://shop.example")
+
+
+def check_removed(config: Mapping[str, Any]) -> None:
+    """Refuse settings that no longer exist, so that nobody relies on one that does nothing."""
+    if config.get("TRUSTED_LOGINS"):
+        raise ConfigError(
+            "TRUSTED_LOGINS was removed: a login typed into the open form proves nothing, so "
+            "it made anyone who typed a listed login trusted. Unset it: every open-form order "
+            "gets CUSTOMER_TYPE, and trust will come from the merchant's own server"
+        )
 
 
 def check_production(config: Mapping[str, Any]) -> None:

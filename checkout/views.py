@@ -10,7 +10,7 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy import text
 from werkzeug.wrappers import Response
 
-from checkout import i18n
+from checkout import i18n, submissions
 from checkout.extensions import db, limiter
 from checkout.forms import CheckoutForm
 from checkout.gateway import GatewayError, TokenRequest, open_url
@@ -24,7 +24,7 @@ from checkout.orders import (
     order_summary,
     request_payment,
 )
-from checkout.policy import customer_type_for
+from checkout.policy import open_form_customer_type
 
 bp = Blueprint("checkout", __name__)
 
@@ -69,6 +69,7 @@ def checkout_form() -> str:
     # Everything but the two tokens is the same for every visitor in a language: render
     # it once per language.
     page = blank_form_page()
+    submissions.session_nonce()
     csrf_token = generate_csrf() if CSRF_SLOT in page else ""
     return page.replace(CSRF_SLOT, csrf_token).replace(TOKEN_SLOT, new_submission_token())
 
@@ -104,10 +105,12 @@ def submit_checkout() -> Response | tuple[str, int]:
         language=form.language.data,
         bank_app=form.chosen_bank_app,
         site_login=form.site_login.data,
-        customer_type=customer_type_for(form.site_login.data),
+        customer_type=open_form_customer_type(),
     )
     try:
-        order, created = create_order(details, form.submission_token.data)
+        order, created = create_order(
+            details, submissions.submission_key(form.submission_token.data)
+        )
     except SubmissionConflict:
         return render_form(
             form,

@@ -4,7 +4,11 @@ and says loudly at start which settings work but are risky."""
 from __future__ import annotations
 
 import logging
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -85,6 +89,7 @@ def test_good_production_settings_start_without_the_sandbox(production):
         ({"CHECKOUT_MAX_AMOUNT": "0"}, "CHECKOUT_MAX_AMOUNT"),
         ({"CUSTOMER_TYPE": "vip"}, "CUSTOMER_TYPE"),
         ({"CALLBACK_STATUS_MAP": {"ok": "done"}}, "GATEWAY_STATUS_MAP"),
+        ({"TRUSTED_LOGINS": "vip,boss"}, "TRUSTED_LOGINS was removed"),
     ],
 )
 def test_bad_production_settings_are_refused_by_name(production, overrides, named):
@@ -187,3 +192,25 @@ def test_production_forms_need_a_same_origin_referer_and_we_never_strip_it(produ
     assert post().status_code == 400
     assert post(Referer="https://elsewhere.example/admin/login").status_code == 400
     assert post(Referer=f"{base}/admin/login").status_code == 303
+
+
+def test_trusted_logins_in_the_environment_stop_start_up_saying_why(tmp_path):
+    """Read from the real environment, as an operator's old deployment would set it."""
+    environment = {
+        **os.environ,
+        "APP_ENV": "development",
+        "TRUSTED_LOGINS": "vip",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'dev.sqlite3'}",
+    }
+    started = subprocess.run(
+        [sys.executable, "-c", "from app import create_app; create_app()"],
+        env=environment,
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert started.returncode == 1
+    assert "Configuration error: TRUSTED_LOGINS was removed: a login typed into the open form" in (
+        started.stderr
+    )
