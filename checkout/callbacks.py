@@ -142,11 +142,10 @@ def parse(record: CallbackRecord) -> Callback:
         if not isinstance(fields[name], str):
             raise _malformed(f"{name} must be a string")
     amount = _amount(fields["amount"])
-    for name, value in fields.items():
-        try:
-            signing.render_value(value)
-        except signing.UnsignableValueError:
-            raise _malformed(f"{name} has a value that cannot be signed") from None
+    try:
+        signing.canonical_string(fields)
+    except signing.UnsignableValueError as error:
+        raise _malformed(f"a field has a value that cannot be signed: {error}") from None
     return Callback(
         fields=fields,
         request_id=fields["request_id"],

@@ -336,3 +336,78 @@ def test_a_failure_inside_processing_keeps_the_record_and_changes_nothing(
     assert record.detail == "processing failed: RuntimeError"
     assert json.loads(record.body)["request_id"] == order.request_id
     assert reload(app, order).status == "pending"
+
+
+def hand_signed_body(app, order: Order, extra_json: str, extra_canonical: str) -> str:
+    """Return a JSON callback body whose signature is computed over a string written out
+    by hand, as a sender in another language would build it (no code of ours involved)."""
+    import hashlib
+    import hmac
+
+    canonical = (
+        f"amount={order.amount}&currency={order.currency}{extra_canonical}"
+        f"&request_id={order.request_id}&status=success"
+    )
+    digest = hmac.new(
+        app.config["GATEWAY_SECRET"].encode(), canonical.encode(), hashlib.sha256
+    ).hexdigest()
+    return (
+        f'{{"request_id": "{order.request_id}", "status": "success", '
+        f'"amount": {order.amount}, "currency": "{order.currency}", {extra_json}, '
+        f'"signature": "{digest}"}}'
+    )
+
+
+@pytest.mark.parametrize(
+    ("extra_json", "extra_canonical"),
+    [
+        ('"note": null', ""),
+        ('"note": ""', ""),
+        ('"note": true', "&note=true"),
+        ('"note": false', "&note=false"),
+        ('"note": 1.50', "&note=1.5"),
+        ('"note": 2.0', "&note=2"),
+        ('"note": 1E21', "&note=1e+21"),
+        ('"note": -7', "&note=-7"),
+        ('"note": 123456789012345678901234567890', "&note=123456789012345678901234567890"),
+        ('"note": ["a", 1, null, true, 0.5]', '&note=["a",1,null,true,0.5]'),
+        ('"note": {"z": null, "a": {"b": []}}', '&note={"a":{"b":[]},"z":null}'),
+        ('"note": "Tom & Jerry = ok"', "&note=Tom & Jerry = ok"),
+    ],
+    ids=[
+        "null",
+        "empty",
+        "true",
+        "false",
+        "float",
+        "whole float",
+        "exponent",
+        "negative",
+        "huge integer",
+        "array",
+        "nested object",
+        "separators in text",
+    ],
+)
+def test_signed_callback_with_an_extra_field_of_any_json_type_is_accepted(
+    app, client, order, extra_json, extra_canonical
+):
+    body = hand_signed_body(app, order, extra_json, extra_canonical)
+    response = client.post("/callback", data=body, content_type="application/json")
+    assert response.status_code == 200, response.json
+    assert response.json["outcome"] == "accepted"
+    assert reload(app, order).status == "paid"
+
+
+@pytest.mark.parametrize(
+    "extra_json",
+    ['"note": NaN', '"note": 1e999', '"note": [9007199254740993]', '"note": "\\ud800"'],
+    ids=["NaN", "infinite", "unsafe integer in array", "lone surrogate"],
+)
+def test_extra_fields_json_cannot_sign_exactly_are_malformed(app, client, order, extra_json):
+    body = hand_signed_body(app, order, extra_json, "&note=?")
+    response = client.post("/callback", data=body, content_type="application/json")
+    assert response.status_code == 400
+    assert "cannot be signed" in response.json["error"]
+    assert [record.outcome for record in records(app)] == ["malformed"]
+    assert reload(app, order).status == "pending"
