@@ -7,7 +7,6 @@ so nothing a sender puts in a request reaches a 500.
 from __future__ import annotations
 
 import ipaddress
-import json
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
@@ -16,7 +15,7 @@ from flask import Request, current_app
 from sqlalchemy import bindparam, insert, update
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from checkout import signing
+from checkout import safe_json, signing
 from checkout.extensions import db
 from checkout.logs import quote
 from checkout.models import CallbackOutcome, CallbackRecord, OrderStatus, utcnow
@@ -158,9 +157,9 @@ def parse(record: CallbackRecord) -> Callback:
 def _decode_body(body: str, content_type: str) -> dict[str, Any]:
     if "json" in content_type or body.lstrip().startswith("{"):
         try:
-            fields = json.loads(body)
-        except ValueError:
-            raise _malformed("body is not valid JSON") from None
+            fields = safe_json.loads(body)
+        except safe_json.JSONInputError as error:
+            raise _malformed(str(error)) from None
         if not isinstance(fields, dict):
             raise _malformed("body must be a JSON object")
         return fields

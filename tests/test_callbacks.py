@@ -411,3 +411,30 @@ def test_extra_fields_json_cannot_sign_exactly_are_malformed(app, client, order,
     assert "cannot be signed" in response.json["error"]
     assert [record.outcome for record in records(app)] == ["malformed"]
     assert reload(app, order).status == "pending"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"request_id": "x", "note": ' + "[" * 20_000 + "]" * 20_000 + "}",
+        '{"note": ' + '{"a":' * 10_000 + "1" + "}" * 10_000 + "}",
+        '{"note": ' + "[" * 32 + "]" * 32 + "}",
+    ],
+    ids=["20,000 arrays", "10,000 objects", "33 levels"],
+)
+def test_deeply_nested_bodies_are_malformed_and_recorded(app, client, body):
+    assert len(body) < 64 * 1024
+    response = client.post("/callback", data=body, content_type="application/json")
+    assert response.status_code == 400
+    assert "nested more than 32 levels" in response.json["error"]
+    (record,) = records(app)
+    assert (record.outcome, record.body) == ("malformed", body)
+
+
+def test_nesting_up_to_the_limit_is_signed_and_accepted(app, client, order):
+    deep = {"a": 1}
+    for _ in range(30):  # with the body itself and `deep`'s own level: 32
+        deep = {"a": deep}
+    response = client.post("/callback", json=callback_for(app, order, note=deep))
+    assert response.status_code == 200
+    assert reload(app, order).status == "paid"
