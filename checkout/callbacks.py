@@ -15,7 +15,7 @@ from flask import Request, current_app
 from sqlalchemy import bindparam, insert, update
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from checkout import safe_json, signing
+from checkout import safe_json, safe_text, signing
 from checkout.extensions import db
 from checkout.logs import quote
 from checkout.models import CallbackOutcome, CallbackRecord, OrderStatus, utcnow
@@ -78,7 +78,7 @@ def store(request: Request) -> CallbackRecord:
     limit = current_app.config["CALLBACK_MAX_BYTES"]
     record = CallbackRecord(
         source_ip=request.remote_addr,
-        content_type=(request.content_type or "")[:255] or None,
+        content_type=safe_text.storable(request.content_type or "")[:255] or None,
         headers={
             name: request.headers[name][:500] for name in NOTABLE_HEADERS if name in request.headers
         },
@@ -91,7 +91,7 @@ def store(request: Request) -> CallbackRecord:
         record.body_truncated = True
     if len(body) > limit or (request.content_length or 0) > limit:
         record.body_truncated = True
-    record.body = body[:limit].decode("utf-8", errors="replace")
+    record.body = safe_text.decode_body(body[:limit])
     record.received_at = utcnow()
     record.outcome = CallbackOutcome.RECEIVED
     record.id = _insert(record)
@@ -140,6 +140,9 @@ def parse(record: CallbackRecord) -> Callback:
     for name in ("request_id", "status", "currency"):
         if not isinstance(fields[name], str):
             raise _malformed(f"{name} must be a string")
+        # They are stored and looked up: NUL and the like would fail in the database.
+        if not fields[name].isprintable():
+            raise _malformed(f"{name} contains characters that are not allowed")
     amount = _amount(fields["amount"])
     try:
         signing.canonical_string(fields)
@@ -255,7 +258,8 @@ def _keep_after_failure(record: CallbackRecord, error: Exception) -> None:
 def _finish(record: CallbackRecord, outcome: CallbackOutcome, detail: str | None) -> None:
     """Write the outcome back to the record, committing the change it caused with it."""
     record.outcome = outcome
-    record.detail = detail
+    # Refusals may quote what the sender wrote (a field's name): keep it storable.
+    record.detail = safe_text.storable(detail) if detail else None
     findings = {
         name: getattr(record, name)
         for name in ("outcome", "detail", "request_id", "gateway_status", "order_id")

@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
+from werkzeug.routing import BaseConverter
 from werkzeug.wrappers import Response
 
 from checkout import catalogue
@@ -22,6 +23,13 @@ from checkout.sandbox.validation import (
 )
 
 bp = Blueprint("sandbox", __name__, template_folder="templates", static_folder="static")
+
+
+class KeyConverter(BaseConverter):
+    """A hosted-form key as we issue them (URL-safe base64): anything else is a plain 404."""
+
+    regex = rf"[A-Za-z0-9_-]{{1,{payments.MAX_KEY_LENGTH}}}"
+
 
 Page = tuple[str, int]
 DECISIONS = {"pay": SandboxState.PAID, "decline": SandboxState.DECLINED}
@@ -79,7 +87,7 @@ def hosted_form_url(payment: SandboxPayment) -> str:
     return f"{parts.scheme}://{parts.netloc}" + url_for("sandbox.hosted_form", key=payment.key)
 
 
-@bp.get("/api/jsapi/open/<key>/")
+@bp.get("/api/jsapi/open/<sandbox_key:key>/")
 def hosted_form(key: str) -> Page:
     """Show the hosted form at the customer's step, or say why this key opens nothing."""
     payment = payments.find(key)
@@ -91,7 +99,7 @@ def hosted_form(key: str) -> Page:
     return render_form(payment, choice, 422 if choice.error else 200)
 
 
-@bp.post("/api/jsapi/open/<key>/")
+@bp.post("/api/jsapi/open/<sandbox_key:key>/")
 def decide(key: str) -> Response | Page:
     """Take the customer's Pay or Decline once, report it to the merchant, send them back."""
     payment = payments.find(key)
