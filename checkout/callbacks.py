@@ -13,7 +13,7 @@ from urllib.parse import parse_qs
 
 from flask import Request, current_app
 from sqlalchemy import bindparam, insert, update
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wsgi import get_input_stream
 
 from checkout import safe_json, safe_text, signing
 from checkout.extensions import db
@@ -84,11 +84,9 @@ def store(request: Request) -> CallbackRecord:
         },
         body_truncated=False,
     )
-    try:
-        body = request.stream.read(limit + 1)
-    except RequestEntityTooLarge:
-        body = b""
-        record.body_truncated = True
+    # Not request.stream: over MAX_CONTENT_LENGTH it refuses to read at all, and the record
+    # would lose the body. Reading at most limit + 1 bytes is safe at any Content-Length.
+    body = get_input_stream(request.environ, max_content_length=None).read(limit + 1)
     if len(body) > limit or (request.content_length or 0) > limit:
         record.body_truncated = True
     record.body = safe_text.decode_body(body[:limit])

@@ -197,13 +197,15 @@ def test_oversized_body_gets_413_and_is_recorded(tmp_path):
 def test_body_over_the_request_limit_is_still_recorded(tmp_path):
     from tests.conftest import close_app, make_app
 
-    app = make_app(f"sqlite:///{tmp_path / 'huge.sqlite3'}", MAX_CONTENT_LENGTH=1000)
+    app = make_app(f"sqlite:///{tmp_path / 'huge.sqlite3'}", CALLBACK_MAX_BYTES=100)
+    body = '{"request_id": "' + "x" * (2 * 1024 * 1024) + '"}'  # over MAX_CONTENT_LENGTH too
     try:
-        response = app.test_client().post(
-            "/callback", data="x" * 5000, content_type="application/json"
-        )
+        response = app.test_client().post("/callback", data=body, content_type="application/json")
         assert response.status_code == 413
-        assert [record.outcome for record in records(app)] == ["too_large"]
+        (record,) = records(app)
+        assert record.outcome == "too_large"
+        assert record.body_truncated
+        assert record.body == body[:100], "what fits is stored"
     finally:
         close_app(app)
 
