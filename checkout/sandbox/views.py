@@ -10,7 +10,7 @@ from flask import Blueprint, current_app, jsonify, redirect, render_template, re
 from werkzeug.routing import BaseConverter
 from werkzeug.wrappers import Response
 
-from checkout import catalogue
+from checkout import catalogue, safe_json
 from checkout.money import format_minor
 from checkout.sandbox import payments, steps
 from checkout.sandbox.delivery import RetryPolicy, callback_fields, merchant_callback_url
@@ -51,13 +51,26 @@ def credentials() -> SandboxCredentials:
 def obtain_token() -> tuple[Response, int]:
     """Answer a merchant's token request like the gateway: a key, a redirect_url, or why not."""
     try:
-        params = validate_token_request(request.get_json(silent=True), credentials())
+        params = validate_token_request(json_body(), credentials())
         payment = payments.register(params)
     except TokenRequestError as error:
         return jsonify(error=error.message, field=error.field), error.status
     if wants_redirect(payment.params.get("method")):
         return jsonify(redirect_url=hosted_form_url(payment)), 200
     return jsonify(key=payment.key), 200
+
+
+def json_body() -> Any:
+    """Return the request's JSON, or None when it is not sent as JSON.
+
+    :raise TokenRequestError: for a JSON body that is invalid or too deeply nested.
+    """
+    if not request.is_json:
+        return None
+    try:
+        return safe_json.loads(request.get_data())
+    except safe_json.JSONInputError as error:
+        raise TokenRequestError("body", str(error)) from None
 
 
 def wants_redirect(method: str | None) -> bool:
