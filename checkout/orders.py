@@ -160,14 +160,15 @@ def decide(
     """Return the state an authentic callback moves an order to, and the outcome to record.
 
     `paid` is final; money received wins over an earlier fail or expiry; a report that
-    repeats the current state changes nothing; other news about a closed order is kept
-    on record but not applied.
+    repeats the current state changes nothing; a failure reported after paid is kept
+    for review; other news about a closed order (a late `processing`) is kept on record
+    but not applied.
     """
     if reported == current:
         return None, CallbackOutcome.DUPLICATE
     if reported == OrderStatus.PAID:
         return OrderStatus.PAID, CallbackOutcome.ACCEPTED
-    if current == OrderStatus.PAID:
+    if current == OrderStatus.PAID and reported.is_final:
         return None, CallbackOutcome.IGNORED_AFTER_PAID
     if current.is_final or reported == OrderStatus.CREATED:
         return None, CallbackOutcome.IGNORED_FINAL

@@ -234,6 +234,24 @@ def test_fail_after_paid_is_recorded_flagged_and_not_applied(app, client, order)
     assert "after paid" in stored.review_reason
 
 
+@pytest.mark.parametrize("word", ["processing", "pending", "in_progress", "created"])
+def test_late_harmless_status_after_paid_is_recorded_but_not_flagged(app, client, order, word):
+    client.post("/callback", json=callback_for(app, order))
+    response = client.post("/callback", json=callback_for(app, order, status=word))
+    assert response.status_code == 200
+    assert response.json["outcome"] == "ignored_final"
+    stored = reload(app, order)
+    assert (stored.status, stored.review_reason) == ("paid", None)
+
+
+@pytest.mark.parametrize("word", ["fail", "expired"])
+def test_reported_failure_after_paid_flags_the_order(app, client, order, word):
+    client.post("/callback", json=callback_for(app, order))
+    response = client.post("/callback", json=callback_for(app, order, status=word))
+    assert response.json["outcome"] == "ignored_after_paid"
+    assert "after paid" in reload(app, order).review_reason
+
+
 @pytest.mark.parametrize("earlier", ["failed", "expired"])
 def test_late_success_after_failed_or_expired_marks_paid(app, client, earlier, paid_signals):
     with app.app_context():
