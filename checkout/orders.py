@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
 from checkout.extensions import db
-from checkout.gateway import GatewayClient, GatewayError, TokenRequest
+from checkout.gateway import GatewayClient, GatewayError, TokenAnswer, TokenRequest
 from checkout.logs import quote
 from checkout.models import (
     REQUEST_ID_LENGTH,
@@ -143,15 +143,34 @@ def request_payment(order: Order, client: GatewayClient, token_request: TokenReq
             error=error.reason,
         )
         raise
-    set_status(
-        order,
-        OrderStatus.PENDING,
-        expected=OrderStatus.CREATED,
-        kind="token_received",
-        detail={"key": bool(answer.key), "redirect_url": answer.redirect_url},
-        gateway_key=answer.key,
-        redirect_url=answer.redirect_url,
-    )
+    record_token(order, answer)
+
+
+def record_token(order: Order, answer: TokenAnswer) -> None:
+    """Keep the payment key (or redirect) on any order still open, and commit.
+
+    A `pending` callback may have arrived before obtain_token returned: the key belongs
+    on the order all the same, or the payment page would wait for it until expiry. A
+    final state is never overwritten; the answer then only joins the timeline.
+    """
+    detail = {"key": bool(answer.key), "redirect_url": answer.redirect_url}
+    for _attempt in range(MAX_TRANSITION_ATTEMPTS):
+        current = order.order_status
+        if current.is_final:
+            record_event(order, "token_received", detail=detail)
+            db.session.commit()
+            return
+        if set_status(
+            order,
+            OrderStatus.PENDING,
+            expected=current,
+            kind="token_received",
+            detail=detail,
+            gateway_key=answer.key,
+            redirect_url=answer.redirect_url,
+        ):
+            return
+    raise RuntimeError(f"order {order.request_id} kept changing while its key was stored")
 
 
 def decide(
