@@ -41,8 +41,8 @@ BAD_VALUES = [
     ("amount", {"amount": "90.001"}, "KZT allows at most 2 digits after the point."),
     (
         "amount",
-        {"amount": "1.5", "currency": "IDR"},
-        "IDR has no minor units: enter a whole number.",
+        {"amount": "1.505", "currency": "IDR"},
+        "IDR allows at most 2 digits after the point.",
     ),
     (
         "amount",
@@ -127,7 +127,7 @@ def test_configured_maximum_is_enforced(app: Flask, client: FlaskClient) -> None
     ("amount", "currency", "message"),
     [
         ("500.01", "KZT", f"The amount must not exceed KZT{NBSP}500.00."),
-        ("70001", "IDR", f"The amount must not exceed IDR{NBSP}70,000."),
+        ("70000.01", "IDR", f"The amount must not exceed IDR{NBSP}70,000.00."),
     ],
 )
 def test_per_currency_maximum_overrides_the_default(
@@ -145,6 +145,17 @@ def test_per_currency_maximum_leaves_other_currencies_alone(
 ) -> None:
     assert post_checkout(client, amount="600.00", currency="USD").status_code == 303
     assert only_order(app).amount == 60000
+
+
+@pytest.mark.parametrize("app_overrides", [{"CHECKOUT_CURRENCIES": ["KZT", "JPY"]}])
+def test_a_currency_without_minor_units_takes_whole_numbers(
+    app: Flask, client: FlaskClient
+) -> None:
+    response = post_checkout(client, amount="1.5", currency="JPY")
+    message = field_error(response.get_data(as_text=True), "amount")
+    assert message == "JPY has no minor units: enter a whole number."
+    assert post_checkout(client, amount="1500", currency="JPY").status_code == 303
+    assert sent_params(app)["amount"] == 1500
 
 
 def test_surrounding_spaces_in_the_amount_are_fine(app: Flask, client: FlaskClient) -> None:
