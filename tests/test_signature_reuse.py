@@ -13,7 +13,7 @@ below checks exactly that premise — the string splits back into our fields, on
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from checkout import catalogue, signing
@@ -38,7 +38,6 @@ def form_app(tmp_path_factory):
     close_app(app)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     site_login=logins,
     method=st.sampled_from([method.code for method in catalogue.METHODS]),
