@@ -52,6 +52,10 @@ def check_general(config: Mapping[str, Any]) -> None:
         if not catalogue.is_iso_currency(code):
             raise ConfigError(f"CHECKOUT_MAX_AMOUNTS: {code!r} is not an ISO 4217 code")
         _check_amount("CHECKOUT_MAX_AMOUNTS", limit, code)
+    for name in ("MERCHANT_ID", "PUBLIC_BASE_URL"):
+        # Both go into every obtain_token we sign: see signing.is_signable_text.
+        if not signing.is_signable_text(config[name] or ""):
+            raise ConfigError(f"{name} must not contain &, = or control characters")
     if _site_id(config) is None:
         raise ConfigError("SITE_ID must be the integer site id from the gateway's cabinet")
     for name in ("CHECKOUT_RATE_LIMIT", "ADMIN_LOGIN_RATE_LIMIT"):

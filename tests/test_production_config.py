@@ -58,6 +58,8 @@ def test_good_production_settings_start_without_the_sandbox(production):
         ({"GATEWAY_SECRET": DEV_GATEWAY_SECRET}, "GATEWAY_SECRET"),
         ({"MERCHANT_ID": ""}, "MERCHANT_ID"),
         ({"MERCHANT_ID": DEV_MERCHANT_ID}, "MERCHANT_ID"),
+        ({"MERCHANT_ID": "super&key"}, "MERCHANT_ID"),
+        ({"PUBLIC_BASE_URL": "https://shop.example/?shop=1"}, "PUBLIC_BASE_URL"),
         ({"SITE_ID": DEV_SITE_ID}, "SITE_ID"),
         ({"SITE_ID": "abc"}, "SITE_ID"),
         ({"SITE_ID": "09999"}, "SITE_ID"),
