@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import ipaddress
+import math
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
+
+import limits
 
 from checkout import catalogue, signing
 from checkout.commands import parse_duration
@@ -21,11 +25,24 @@ from config import (
 )
 
 ORDER_STATES = {"pending", "paid", "failed", "expired"}
+REDIRECT_HOST = re.compile(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?", re.IGNORECASE)
 MIN_SECRET_KEY_LENGTH = 32
+# Shorter secrets could be guessed offline from a single signed message.
+MIN_GATEWAY_SECRET_LENGTH = 16
+# A signed callback alone takes a few hundred bytes: below this, genuine ones get 413.
+MIN_CALLBACK_BYTES = 1024
 
 
 class ConfigError(ValueError):
     """A setting is missing or wrong; the message names it and says what to do."""
+
+
+# Settings read as whole numbers, by the environment variable an operator sets.
+WHOLE_NUMBERS = {
+    "WORKERS": "WEB_CONCURRENCY",
+    "PROXY_FIX_HOPS": "PROXY_FIX_HOPS",
+    "SANDBOX_CALLBACK_TRIES": "SANDBOX_CALLBACK_TRIES",
+}
 
 
 def check(config: Mapping[str, Any]) -> None:
@@ -34,6 +51,7 @@ def check(config: Mapping[str, Any]) -> None:
     :raise ConfigError: for the first setting at fault.
     """
     check_general(config)
+    check_removed(config)
     if config["APP_ENV"] == "production":
         check_production(config)
 
@@ -51,8 +69,31 @@ def check_general(config: Mapping[str, Any]) -> None:
         if not catalogue.is_iso_currency(code):
             raise ConfigError(f"CHECKOUT_MAX_AMOUNTS: {code!r} is not an ISO 4217 code")
         _check_amount("CHECKOUT_MAX_AMOUNTS", limit, code)
-    if not str(config["SITE_ID"] or "").isdigit():
+    for name in ("MERCHANT_ID", "PUBLIC_BASE_URL"):
+        # Both go into every obtain_token we sign: see signing.is_signable_text.
+        if not signing.is_signable_text(config[name] or ""):
+            raise ConfigError(f"{name} must not contain &, = or control characters")
+    if _site_id(config) is None:
         raise ConfigError("SITE_ID must be the integer site id from the gateway's cabinet")
+    for name in ("CHECKOUT_RATE_LIMIT", "ADMIN_LOGIN_RATE_LIMIT"):
+        try:
+            limits.parse_many(config[name] or "")
+        except ValueError:
+            # Flask-Limiter would log the error on each request and then not limit at all.
+            raise ConfigError(
+                f"{name}: {config[name]!r} is not a rate limit, e.g. '10 per minute; 100 per hour'"
+            ) from None
+    for name in ("GATEWAY_TIMEOUT", "GATEWAY_CONNECT_TIMEOUT"):
+        seconds = config[name]
+        if not (isinstance(seconds, int | float) and math.isfinite(seconds) and seconds > 0):
+            raise ConfigError(f"{name} must be a positive number of seconds, not {seconds!r}")
+    if not (isinstance(config["CALLBACK_MAX_BYTES"], int) and config["CALLBACK_MAX_BYTES"] > 0):
+        raise ConfigError("CALLBACK_MAX_BYTES must be a positive number of bytes")
+    for name, variable in WHOLE_NUMBERS.items():
+        if not (isinstance(config[name], int) and config[name] >= 0):
+            raise ConfigError(f"{variable} must be a whole number, not {config[name]!r}")
+    if not (isinstance(config["SANDBOX_CALLBACK_BACKOFF"], int | float)):
+        raise ConfigError("SANDBOX_CALLBACK_BACKOFF must be a number of seconds")
     if config["CUSTOMER_TYPE"] not in set(catalogue.CustomerType):
         raise ConfigError("CUSTOMER_TYPE must be 'trust' or 'regular'")
     for word, state in config["CALLBACK_STATUS_MAP"].items():
@@ -63,6 +104,13 @@ def check_general(config: Mapping[str, Any]) -> None:
             ipaddress.ip_network(network, strict=False)
         except ValueError:
             raise ConfigError(f"CALLBACK_ALLOWED_NETWORKS: {network!r} is not a CIDR") from None
+    for host in config["GATEWAY_ALLOWED_REDIRECT_HOSTS"]:
+        # Each goes into the Content-Security-Policy as it is: nothing but a host[:port].
+        if not REDIRECT_HOST.fullmatch(host):
+            raise ConfigError(
+                f"GATEWAY_ALLOWED_REDIRECT_HOSTS: {host!r} is not a host[:port], "
+                "e.g. pay.cactusgino.com"
+            )
     gateway = config["GATEWAY_BASE_URL"]
     if not gateway and not config["SANDBOX_ENABLED"]:
         raise ConfigError(
@@ -91,28 +139,62 @@ def check_webhooks(config: Mapping[str, Any]) -> None:
         webhook_delivery.retry_delays(config["WEBHOOK_RETRY_DELAYS"])
     except ValueError as error:
         raise ConfigError(f"WEBHOOK_RETRY_DELAYS: {error}") from None
-    for name in ("WEBHOOK_TIMEOUT", "WEBHOOK_CONNECT_TIMEOUT", "WEBHOOK_POLL_INTERVAL"):
-        if not config[name] > 0:
-            raise ConfigError(f"{name} must be a number of seconds above 0")
+    for name in (
+        "WEBHOOK_TIMEOUT",
+        "WEBHOOK_CONNECT_TIMEOUT",
+        "WEBHOOK_CLAIM_LEASE",
+        "WEBHOOK_POLL_INTERVAL",
+        "HOUSEKEEPING_INTERVAL",
+    ):
+        seconds = config[name]
+        if not (isinstance(seconds, int | float) and math.isfinite(seconds) and seconds > 0):
+            raise ConfigError(f"{name} must be a positive number of seconds, not {seconds!r}")
     if not config["WEBHOOK_CLAIM_LEASE"] > config["WEBHOOK_TIMEOUT"]:
         # A claim that lapses while its attempt is still under way would let a second
         # worker send the same attempt.
         raise ConfigError("WEBHOOK_CLAIM_LEASE must be longer than WEBHOOK_TIMEOUT")
-    if not config["HOUSEKEEPING_INTERVAL"] > 0:
-        raise ConfigError("HOUSEKEEPING_INTERVAL must be a number of seconds above 0")
     try:
-        parse_duration(config["ORDERS_EXPIRE_AFTER"] or "")
+        expire_after = parse_duration(config["ORDERS_EXPIRE_AFTER"] or "")
     except ValueError as error:
         raise ConfigError(f"ORDERS_EXPIRE_AFTER: {error}") from None
+    if expire_after.total_seconds() <= config["GATEWAY_TIMEOUT"]:
+        # A younger `created` order may still be waiting for the gateway's answer.
+        raise ConfigError("ORDERS_EXPIRE_AFTER must be longer than GATEWAY_TIMEOUT")
+
+
+def check_removed(config: Mapping[str, Any]) -> None:
+    """Refuse settings that no longer exist, so that nobody relies on one that does nothing."""
+    if config.get("TRUSTED_LOGINS"):
+        raise ConfigError(
+            "TRUSTED_LOGINS was removed: a login typed into the open form proves nothing, so "
+            "it made anyone who typed a listed login trusted. Unset it: every open-form order "
+            "gets CUSTOMER_TYPE, and trust will come from the merchant's own server"
+        )
 
 
 def check_production(config: Mapping[str, Any]) -> None:
     _require("SECRET_KEY", config, DEV_SECRET_KEY)
     if len(config["SECRET_KEY"]) < MIN_SECRET_KEY_LENGTH:
         raise ConfigError(f"SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters")
+    if config.get("DEBUG"):
+        raise ConfigError(
+            "FLASK_DEBUG must be off in production: the debugger runs code sent by anyone"
+        )
     _require("GATEWAY_SECRET", config, DEV_GATEWAY_SECRET)
+    if len(config["GATEWAY_SECRET"]) < MIN_GATEWAY_SECRET_LENGTH:
+        raise ConfigError(
+            f"GATEWAY_SECRET must be at least {MIN_GATEWAY_SECRET_LENGTH} characters "
+            "(the secret from the gateway's cabinet)"
+        )
+    if config["CALLBACK_MAX_BYTES"] < MIN_CALLBACK_BYTES:
+        raise ConfigError(
+            f"CALLBACK_MAX_BYTES must be at least {MIN_CALLBACK_BYTES} in production: "
+            "below that real callbacks are refused as too large"
+        )
     _require("MERCHANT_ID", config, DEV_MERCHANT_ID)
-    _require("SITE_ID", config, DEV_SITE_ID)
+    # Compared as numbers: "09999" is the development site id too.
+    if _site_id(config) == int(DEV_SITE_ID):
+        raise ConfigError("SITE_ID is missing or still the development default")
     _require("PUBLIC_BASE_URL", config)
     if urlsplit(config["PUBLIC_BASE_URL"]).scheme != "https":
         raise ConfigError("PUBLIC_BASE_URL must be https:// in production")
@@ -134,6 +216,35 @@ def check_production_webhooks(config: Mapping[str, Any]) -> None:
             f"MERCHANT_WEBHOOK_SECRET must hold at least {webhook_signing.MIN_SECRET_BYTES} "
             "random bytes (whsec_ + base64)"
         )
+
+
+def warnings(config: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Return the settings that work but are risky, each with why, to be logged at start."""
+    found = []
+    workers = config["WORKERS"]
+    if config["RATELIMIT_STORAGE_URI"].startswith("memory://") and workers > 1:
+        found.append(
+            (
+                "RATELIMIT_STORAGE_URI",
+                f"memory:// counts in each of the {workers} workers on its own, so every "
+                "rate limit (checkout, admin sign-in) is that many times looser; "
+                "use a shared store such as redis://host:6379/0",
+            )
+        )
+    if config["APP_ENV"] == "production" and config["SANDBOX_ENABLED"]:
+        found.append(
+            (
+                "SANDBOX_ENABLED",
+                "the sandbox gateway runs in production: payments are pretend, no money moves",
+            )
+        )
+    return found
+
+
+def _site_id(config: Mapping[str, Any]) -> int | None:
+    """Return SITE_ID as the integer the gateway is sent, or None when it is not one."""
+    text = str(config["SITE_ID"] or "")
+    return int(text) if text.isascii() and text.isdigit() else None
 
 
 def _require(

@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField
 from wtforms.validators import ValidationError
 
-from checkout import catalogue, i18n
+from checkout import catalogue, i18n, signing
 from checkout.money import AmountError, amount_limits, parse_amount, to_minor
 
 MAX_LOGIN_LENGTH = 64
@@ -92,8 +92,11 @@ class CheckoutForm(FlaskForm):
                     MAX_LOGIN_LENGTH,
                 )
             )
-        if not login.isprintable():
-            raise ValidationError(gettext("Your login contains characters that cannot be printed."))
+        # The login is signed: & and = would make the signed string ambiguous (see signing).
+        if not signing.is_signable_text(login):
+            raise ValidationError(
+                gettext("Your login must not contain &, = or unprintable characters.")
+            )
         field.data = login
 
     def validate_submission_token(self, field: HiddenField) -> None:

@@ -105,9 +105,10 @@ class Housekeeper:
 
 
 def expire_orders() -> str:
-    """Expire orders pending for longer than ORDERS_EXPIRE_AFTER (as `flask orders expire`)."""
+    """Close orders older than ORDERS_EXPIRE_AFTER, as `flask orders expire` does: pending
+    ones expire, and those stuck in created (their gateway call never finished) fail."""
     report = expire_stale_orders(parse_duration(current_app.config["ORDERS_EXPIRE_AFTER"]))
-    return f"expired={report.expired} skipped={report.skipped}"
+    return f"expired={report.expired} failed={report.failed} skipped={report.skipped}"
 
 
 def init_app(app: Flask) -> None:

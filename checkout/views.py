@@ -10,7 +10,7 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy import text
 from werkzeug.wrappers import Response
 
-from checkout import i18n
+from checkout import i18n, submissions
 from checkout.extensions import db, limiter
 from checkout.forms import CheckoutForm
 from checkout.gateway import GatewayError, TokenRequest, open_url
@@ -24,9 +24,17 @@ from checkout.orders import (
     order_summary,
     request_payment,
 )
-from checkout.policy import customer_type_for
+from checkout.policy import open_form_customer_type
 
 bp = Blueprint("checkout", __name__)
+
+
+@bp.after_request
+def keep_private(response: Response) -> Response:
+    """Keep the pages' tokens and order data out of shared caches and the browser's cache."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
 
 # The order's state as the customer reads it, e.g. "Order paid" (JSON keeps the codes).
 STATUS_LABELS = {
@@ -61,6 +69,7 @@ def checkout_form() -> str:
     # Everything but the two tokens is the same for every visitor in a language: render
     # it once per language.
     page = blank_form_page()
+    submissions.session_nonce()
     csrf_token = generate_csrf() if CSRF_SLOT in page else ""
     return page.replace(CSRF_SLOT, csrf_token).replace(TOKEN_SLOT, new_submission_token())
 
@@ -96,10 +105,12 @@ def submit_checkout() -> Response | tuple[str, int]:
         language=form.language.data,
         bank_app=form.chosen_bank_app,
         site_login=form.site_login.data,
-        customer_type=customer_type_for(form.site_login.data),
+        customer_type=open_form_customer_type(),
     )
     try:
-        order, created = create_order(details, form.submission_token.data)
+        order, created = create_order(
+            details, submissions.submission_key(form.submission_token.data)
+        )
     except SubmissionConflict:
         return render_form(
             form,
@@ -165,7 +176,7 @@ def order_or_404(request_id: str) -> Order:
     return order
 
 
-@bp.get("/pay/<request_id>")
+@bp.get("/pay/<request_id:request_id>")
 def pay(request_id: str) -> Response | str:
     order = order_or_404(request_id)
     if order.order_status.is_final:
@@ -176,32 +187,30 @@ def pay(request_id: str) -> Response | str:
     return render_template("checkout/pay.html", order=order, form_url=form_url)
 
 
-@bp.get("/orders/<request_id>")
+@bp.get("/orders/<request_id:request_id>")
 def order_page(request_id: str) -> str:
     order = order_or_404(request_id)
     status_label = STATUS_LABELS.get(order.status, order.status)
     return render_template("checkout/order.html", order=order, status_label=status_label)
 
 
-@bp.get("/orders/<request_id>/success")
+@bp.get("/orders/<request_id:request_id>/success")
 def order_success(request_id: str) -> str:
     # The redirect proves nothing: the page shows what the verified callbacks said.
     return order_page(request_id)
 
 
-@bp.get("/orders/<request_id>/fail")
+@bp.get("/orders/<request_id:request_id>/fail")
 def order_fail(request_id: str) -> str:
     return order_page(request_id)
 
 
-@bp.get("/orders/<request_id>/status")
+@bp.get("/orders/<request_id:request_id>/status")
 def order_status(request_id: str) -> Response:
     summary = order_summary(request_id)
     if summary is None:
         abort(404, description=gettext("We could not find this order."))
-    response = jsonify(summary)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return jsonify(summary)
 
 
 @bp.get("/healthz")

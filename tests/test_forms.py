@@ -11,7 +11,9 @@ from sqlalchemy import select
 
 from checkout.extensions import db
 from checkout.models import Order
+from checkout.orders import CheckoutDetails, create_order
 from checkout.sandbox.models import SandboxPayment
+from checkout.views import token_request_for
 from tests.checkout_helpers import count, field_error, only_order, post_checkout
 
 NBSP = "\u00a0"
@@ -27,6 +29,7 @@ def sent_params(app: Flask) -> dict:
         return payments[0].params
 
 
+UNSIGNABLE_LOGIN = "Your login must not contain &, = or unprintable characters."
 BAD_VALUES = [
     # (field in error, changed form fields, message next to that field)
     ("amount", {"amount": ""}, "Enter an amount."),
@@ -41,8 +44,8 @@ BAD_VALUES = [
     ("amount", {"amount": "90.001"}, "KZT allows at most 2 digits after the point."),
     (
         "amount",
-        {"amount": "1.5", "currency": "IDR"},
-        "IDR has no minor units: enter a whole number.",
+        {"amount": "1.505", "currency": "IDR"},
+        "IDR allows at most 2 digits after the point.",
     ),
     (
         "amount",
@@ -75,16 +78,12 @@ BAD_VALUES = [
     ("site_login", {"site_login": ""}, "Enter your login."),
     ("site_login", {"site_login": "   "}, "Enter your login."),
     ("site_login", {"site_login": "a" * 65}, "Your login must be at most 64 characters."),
-    (
-        "site_login",
-        {"site_login": "ali\x07ce"},
-        "Your login contains characters that cannot be printed.",
-    ),
-    (
-        "site_login",
-        {"site_login": "ali\nce"},
-        "Your login contains characters that cannot be printed.",
-    ),
+    ("site_login", {"site_login": "ali\x07ce"}, UNSIGNABLE_LOGIN),
+    ("site_login", {"site_login": "ali\nce"}, UNSIGNABLE_LOGIN),
+    ("site_login", {"site_login": "ali\x00ce"}, UNSIGNABLE_LOGIN),
+    ("site_login", {"site_login": "x&status=success"}, UNSIGNABLE_LOGIN),
+    ("site_login", {"site_login": "tom&jerry"}, UNSIGNABLE_LOGIN),
+    ("site_login", {"site_login": "a=b"}, UNSIGNABLE_LOGIN),
 ]
 
 
@@ -127,7 +126,7 @@ def test_configured_maximum_is_enforced(app: Flask, client: FlaskClient) -> None
     ("amount", "currency", "message"),
     [
         ("500.01", "KZT", f"The amount must not exceed KZT{NBSP}500.00."),
-        ("70001", "IDR", f"The amount must not exceed IDR{NBSP}70,000."),
+        ("70000.01", "IDR", f"The amount must not exceed IDR{NBSP}70,000.00."),
     ],
 )
 def test_per_currency_maximum_overrides_the_default(
@@ -145,6 +144,17 @@ def test_per_currency_maximum_leaves_other_currencies_alone(
 ) -> None:
     assert post_checkout(client, amount="600.00", currency="USD").status_code == 303
     assert only_order(app).amount == 60000
+
+
+@pytest.mark.parametrize("app_overrides", [{"CHECKOUT_CURRENCIES": ["KZT", "JPY"]}])
+def test_a_currency_without_minor_units_takes_whole_numbers(
+    app: Flask, client: FlaskClient
+) -> None:
+    response = post_checkout(client, amount="1.5", currency="JPY")
+    message = field_error(response.get_data(as_text=True), "amount")
+    assert message == "JPY has no minor units: enter a whole number."
+    assert post_checkout(client, amount="1500", currency="JPY").status_code == 303
+    assert sent_params(app)["amount"] == 1500
 
 
 def test_surrounding_spaces_in_the_amount_are_fine(app: Flask, client: FlaskClient) -> None:
@@ -183,20 +193,34 @@ def test_customer_type_in_the_form_is_ignored(app: Flask, client: FlaskClient) -
     assert sent_params(app)["customer_type"] == "regular"
 
 
-@pytest.mark.parametrize("app_overrides", [{"TRUSTED_LOGINS": ["vip"]}])
-@pytest.mark.parametrize(("login", "expected"), [("vip", "trust"), ("alice", "regular")])
-def test_trusted_logins_are_decided_by_configuration(
-    app: Flask, client: FlaskClient, login: str, expected: str
-) -> None:
-    assert post_checkout(client, site_login=login, customer_type="regular").status_code == 303
-    assert only_order(app).customer_type == expected
-    assert sent_params(app)["customer_type"] == expected
+@pytest.mark.parametrize("login", ["vip", "admin", "trust", "merchant"])
+def test_no_typed_login_makes_an_order_trusted(app: Flask, client: FlaskClient, login: str) -> None:
+    assert post_checkout(client, site_login=login).status_code == 303
+    assert only_order(app).customer_type == "regular"
+    assert sent_params(app)["customer_type"] == "regular"
 
 
 @pytest.mark.parametrize("app_overrides", [{"CUSTOMER_TYPE": "trust"}])
 def test_merchant_policy_may_trust_everyone(app: Flask, client: FlaskClient) -> None:
     assert post_checkout(client, customer_type="regular").status_code == 303
     assert only_order(app).customer_type == "trust"
+
+
+def test_the_order_carries_the_customer_type_its_caller_decided(app: Flask) -> None:
+    """The seam for the merchant's server (Checkouts API): trust is the caller's to give."""
+    details = CheckoutDetails(
+        amount=9000,
+        currency="KZT",
+        method="card",
+        language="EN",
+        bank_app=None,
+        site_login="alice",
+        customer_type="trust",
+    )
+    with app.test_request_context():
+        order, created = create_order(details, "k" * 64)
+        assert (created, order.customer_type) == (True, "trust")
+        assert token_request_for(order).customer_type == "trust"
 
 
 def test_bank_app_is_dropped_for_methods_that_do_not_use_one(

@@ -1,10 +1,19 @@
-"""Production refuses to start with a missing secret, a development default or the sandbox."""
+"""Production refuses to start with a missing secret, a development default or the sandbox,
+and says loudly at start which settings work but are risky."""
 
 from __future__ import annotations
+
+import logging
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from app import create_app
+from checkout.extensions import db
 from config import (
     DEV_GATEWAY_SECRET,
     DEV_MERCHANT_ID,
@@ -53,8 +62,27 @@ def test_good_production_settings_start_without_the_sandbox(production):
         ({"GATEWAY_SECRET": DEV_GATEWAY_SECRET}, "GATEWAY_SECRET"),
         ({"MERCHANT_ID": ""}, "MERCHANT_ID"),
         ({"MERCHANT_ID": DEV_MERCHANT_ID}, "MERCHANT_ID"),
+        ({"MERCHANT_ID": "super&key"}, "MERCHANT_ID"),
+        ({"PUBLIC_BASE_URL": "https://shop.example/?shop=1"}, "PUBLIC_BASE_URL"),
         ({"SITE_ID": DEV_SITE_ID}, "SITE_ID"),
         ({"SITE_ID": "abc"}, "SITE_ID"),
+        ({"SITE_ID": "09999"}, "SITE_ID"),
+        ({"SITE_ID": "\uff19\uff19"}, "SITE_ID"),  # full-width digits: isdigit(), not ASCII
+        ({"GATEWAY_SECRET": "x"}, "GATEWAY_SECRET"),
+        ({"GATEWAY_SECRET": "fifteen-chars-x"}, "GATEWAY_SECRET"),
+        ({"CHECKOUT_RATE_LIMIT": "garbage"}, "CHECKOUT_RATE_LIMIT"),
+        ({"CHECKOUT_RATE_LIMIT": None}, "CHECKOUT_RATE_LIMIT"),
+        ({"ADMIN_LOGIN_RATE_LIMIT": "5 per fortnight"}, "ADMIN_LOGIN_RATE_LIMIT"),
+        ({"GATEWAY_TIMEOUT": 0.0}, "GATEWAY_TIMEOUT"),
+        ({"GATEWAY_TIMEOUT": -1.0}, "GATEWAY_TIMEOUT"),
+        ({"GATEWAY_TIMEOUT": float("nan")}, "GATEWAY_TIMEOUT"),
+        ({"GATEWAY_TIMEOUT": float("inf")}, "GATEWAY_TIMEOUT"),
+        ({"GATEWAY_CONNECT_TIMEOUT": 0.0}, "GATEWAY_CONNECT_TIMEOUT"),
+        ({"CALLBACK_MAX_BYTES": 0}, "CALLBACK_MAX_BYTES"),
+        ({"CALLBACK_MAX_BYTES": 1023}, "CALLBACK_MAX_BYTES"),
+        ({"DEBUG": True}, "FLASK_DEBUG"),
+        ({"GATEWAY_ALLOWED_REDIRECT_HOSTS": ["pay.example; script-src *"]}, "REDIRECT_HOSTS"),
+        ({"GATEWAY_ALLOWED_REDIRECT_HOSTS": ["https://pay.example"]}, "REDIRECT_HOSTS"),
         ({"PUBLIC_BASE_URL": None}, "PUBLIC_BASE_URL"),
         ({"PUBLIC_BASE_URL": "http://shop.example"}, "PUBLIC_BASE_URL"),
         ({"SQLALCHEMY_DATABASE_URI": None}, "DATABASE_URL"),
@@ -67,6 +95,7 @@ def test_good_production_settings_start_without_the_sandbox(production):
         ({"CHECKOUT_MAX_AMOUNT": "0"}, "CHECKOUT_MAX_AMOUNT"),
         ({"CUSTOMER_TYPE": "vip"}, "CUSTOMER_TYPE"),
         ({"CALLBACK_STATUS_MAP": {"ok": "done"}}, "GATEWAY_STATUS_MAP"),
+        ({"TRUSTED_LOGINS": "vip,boss"}, "TRUSTED_LOGINS was removed"),
         ({**WEBHOOKS, "MERCHANT_WEBHOOK_URL": "http://shop.example/hooks"}, "MERCHANT_WEBHOOK_URL"),
         ({**WEBHOOKS, "MERCHANT_WEBHOOK_SECRET": None}, "MERCHANT_WEBHOOK_SECRET"),
         ({**WEBHOOKS, "MERCHANT_WEBHOOK_SECRET": DEV_WEBHOOK_SECRET}, "MERCHANT_WEBHOOK_SECRET"),
@@ -131,3 +160,102 @@ def test_development_without_sandbox_or_gateway_is_refused(tmp_path):
             },
         )
     assert "GATEWAY_BASE_URL" in str(refusal.value)
+
+
+def test_the_smallest_accepted_settings_start(production):
+    app = production(
+        GATEWAY_SECRET="sixteen-chars-xy",
+        SITE_ID="10000",
+        GATEWAY_TIMEOUT=0.5,
+        CALLBACK_MAX_BYTES=1024,
+        CHECKOUT_RATE_LIMIT="1 per second",
+    )
+    assert app.config["SITE_ID"] == "10000"
+
+
+def warnings_logged(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if "event=config_warning" in r.getMessage()]
+
+
+def test_per_process_rate_limits_with_several_workers_are_a_loud_warning(production, caplog):
+    production(WORKERS=4, RATELIMIT_STORAGE_URI="memory://")
+    [warning] = warnings_logged(caplog)
+    assert "setting=RATELIMIT_STORAGE_URI" in warning
+    assert "4 workers" in warning and "admin sign-in" in warning
+    assert [r.levelno for r in caplog.records if r.getMessage() == warning] == [logging.WARNING]
+
+
+def test_the_sandbox_in_production_is_a_loud_warning(production, caplog):
+    production(GATEWAY_BASE_URL=None, SANDBOX_ENABLED=True)
+    [warning] = warnings_logged(caplog)
+    assert "setting=SANDBOX_ENABLED" in warning and "no money moves" in warning
+
+
+def test_one_worker_and_a_live_gateway_start_without_warnings(production, caplog):
+    production(WORKERS=1)
+    assert warnings_logged(caplog) == []
+
+
+def test_production_forms_need_a_same_origin_referer_and_we_never_strip_it(production):
+    app = production(ADMIN_USERNAME="merchant", ADMIN_PASSWORD="a long admin passphrase")
+    with app.app_context():
+        db.create_all()  # production migrates with `flask db upgrade` instead
+    client = app.test_client()
+    base = "https://shop.example"
+    page = client.get("/admin/login", base_url=base)
+    # Same-origin posts keep their full Referer under our policy (Flask-WTF needs one).
+    assert page.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text).group(1)
+    data = {"username": "merchant", "password": "a long admin passphrase", "csrf_token": token}
+
+    def post(**headers):
+        return client.post("/admin/login", data=data, base_url=base, headers=headers)
+
+    assert post().status_code == 400
+    assert post(Referer="https://elsewhere.example/admin/login").status_code == 400
+    assert post(Referer=f"{base}/admin/login").status_code == 303
+
+
+def start_from_environment(tmp_path: Path, **variables: str) -> subprocess.CompletedProcess:
+    """Create the app in a new process from real environment variables, as a deploy would."""
+    environment = {
+        **os.environ,
+        "APP_ENV": "development",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'dev.sqlite3'}",
+        **variables,
+    }
+    return subprocess.run(
+        [sys.executable, "-c", "from app import create_app; create_app()"],
+        env=environment,
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_trusted_logins_in_the_environment_stop_start_up_saying_why(tmp_path):
+    started = start_from_environment(tmp_path, TRUSTED_LOGINS="vip")
+    assert started.returncode == 1
+    assert "Configuration error: TRUSTED_LOGINS was removed: a login typed into the open form" in (
+        started.stderr
+    )
+
+
+@pytest.mark.parametrize(
+    "variable",
+    [
+        "GATEWAY_TIMEOUT",
+        "GATEWAY_CONNECT_TIMEOUT",
+        "CALLBACK_MAX_BYTES",
+        "WEB_CONCURRENCY",
+        "PROXY_FIX_HOPS",
+        "SANDBOX_CALLBACK_TRIES",
+        "SANDBOX_CALLBACK_BACKOFF",
+    ],
+)
+def test_a_number_setting_that_is_not_a_number_is_refused_by_name(tmp_path, variable):
+    started = start_from_environment(tmp_path, **{variable: "ten"})
+    assert started.returncode == 1
+    assert "Traceback" not in started.stderr
+    assert f"Configuration error: {variable} must be" in started.stderr

@@ -24,6 +24,7 @@ EVENT_TITLES = {
     "callback": "Status changed by a callback",
     "flagged": "Flagged for review",
     "expired": "Expired: pending for too long",
+    "abandoned": "Failed: the gateway call never finished",
 }
 # Callbacks that did what they should, that changed nothing, and that were refused.
 GOOD_OUTCOMES = frozenset({CallbackOutcome.ACCEPTED})
@@ -67,7 +68,7 @@ class TimelineEntry:
             return outcome_tone(self.callback.outcome)
         if self.attempt is not None:
             return "ok" if self.attempt.succeeded else "bad"
-        if self.event is not None and self.event.kind in {"flagged", "token_failed"}:
+        if self.event is not None and self.event.kind in {"flagged", "token_failed", "abandoned"}:
             return "warn"
         return "quiet"
 

@@ -33,6 +33,10 @@ def settings(**overrides) -> dict:
         ({"WEBHOOK_TIMEOUT": 60, "WEBHOOK_CLAIM_LEASE": 60}, "WEBHOOK_CLAIM_LEASE"),
         ({"HOUSEKEEPING_INTERVAL": 0}, "HOUSEKEEPING_INTERVAL"),
         ({"ORDERS_EXPIRE_AFTER": "half an hour"}, "ORDERS_EXPIRE_AFTER"),
+        ({"ORDERS_EXPIRE_AFTER": "10s", "GATEWAY_TIMEOUT": 10.0}, "ORDERS_EXPIRE_AFTER"),
+        ({"WEBHOOK_TIMEOUT": "ten"}, "WEBHOOK_TIMEOUT must be a positive number"),
+        ({"WEBHOOK_CLAIM_LEASE": float("inf")}, "WEBHOOK_CLAIM_LEASE"),
+        ({"HOUSEKEEPING_INTERVAL": "often"}, "HOUSEKEEPING_INTERVAL"),
     ],
 )
 def test_bad_webhook_settings_are_refused_by_name(overrides, message):

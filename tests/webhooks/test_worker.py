@@ -133,17 +133,19 @@ def test_concurrent_workers_take_one_turn(app):
     assert sorted(offer_at_once(app, task)) == [False] * 7 + [True]
 
 
-def test_the_worker_expires_stale_orders(database_url):
+def test_the_worker_closes_stale_orders(database_url):
+    """Pending too long expires; created too long (its gateway call never ended) fails."""
     app = make_app(database_url, **webhook_settings(), ORDERS_EXPIRE_AFTER="30m")
     try:
         with app.app_context():
             stale = make_order(created_at=utcnow() - timedelta(hours=1))
             fresh = make_order()
+            stuck = make_order(status="created", created_at=utcnow() - timedelta(hours=1))
         deliver_due(app)
         with app.app_context():
             statuses = dict(db.session.execute(select(Order.id, Order.status)).all())
         events = outbox(app)
     finally:
         close_app(app)
-    assert statuses == {stale.id: "expired", fresh.id: "pending"}
-    assert [event.type for event in events] == ["order.expired"]
+    assert statuses == {stale.id: "expired", fresh.id: "pending", stuck.id: "failed"}
+    assert [event.type for event in events] == ["order.expired", "order.failed"]
