@@ -85,6 +85,9 @@ BAD_VALUES = [
         {"site_login": "ali\nce"},
         "Your login contains characters that cannot be printed.",
     ),
+    # `&` and `=` would make the signed name=value&... string ambiguous (DESIGN §4).
+    ("site_login", {"site_login": "alice&amount=1"}, "Your login must not contain “&” or “=”."),
+    ("site_login", {"site_login": "a=b"}, "Your login must not contain “&” or “=”."),
 ]
 
 
