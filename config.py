@@ -11,6 +11,9 @@ DEV_SECRET_KEY = "dev-only-secret-key-change-me"
 DEV_GATEWAY_SECRET = "sandbox-secret"
 DEV_MERCHANT_ID = "sandbox-merchant"
 DEV_SITE_ID = "9999"
+# The Checkouts API key of development and tests, documented in docs/api.md; production
+# refuses it.
+DEV_MERCHANT_API_KEY = "dev-merchant-api-key"
 
 # Gateway status words → our order states (DESIGN §5); GATEWAY_STATUS_MAP adds or overrides.
 DEFAULT_STATUS_MAP = {
@@ -82,6 +85,10 @@ class Config:
     # Largest amount a customer may pay, in major units, and per-currency overrides.
     CHECKOUT_MAX_AMOUNT = env("CHECKOUT_MAX_AMOUNT", "1000000")
     CHECKOUT_MAX_AMOUNTS = env_list("CHECKOUT_MAX_AMOUNTS")
+    # The open form at `/`: 0 leaves only checkouts created by the merchant (Checkouts API).
+    OPEN_CHECKOUT = env_bool("OPEN_CHECKOUT", True)
+    # Bearer key of the Checkouts API (/api/v1); the API answers 404 when it is empty.
+    MERCHANT_API_KEY = env("MERCHANT_API_KEY", DEV_MERCHANT_API_KEY)
     # The customer never declares itself trusted: merchant policy decides.
     CUSTOMER_TYPE = env("CUSTOMER_TYPE", "regular")
     TRUSTED_LOGINS = env_list("TRUSTED_LOGINS")
@@ -134,6 +141,8 @@ class ProductionConfig(Config):
 
     APP_ENV = "production"
     SANDBOX_ENABLED = env_bool("SANDBOX_ENABLED", False)
+    # No development default: unset, the Checkouts API is off.
+    MERCHANT_API_KEY = env("MERCHANT_API_KEY")
     PROXY_FIX_HOPS = int(env("PROXY_FIX_HOPS", "1"))
     SESSION_COOKIE_SECURE = True
     SESSION_COOKIE_HTTPONLY = True

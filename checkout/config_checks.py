@@ -9,10 +9,17 @@ from urllib.parse import urlsplit
 
 from checkout import catalogue, signing
 from checkout.money import amount_limits, to_minor
-from config import DEV_GATEWAY_SECRET, DEV_MERCHANT_ID, DEV_SECRET_KEY, DEV_SITE_ID
+from config import (
+    DEV_GATEWAY_SECRET,
+    DEV_MERCHANT_API_KEY,
+    DEV_MERCHANT_ID,
+    DEV_SECRET_KEY,
+    DEV_SITE_ID,
+)
 
 ORDER_STATES = {"pending", "paid", "failed", "expired"}
 MIN_SECRET_KEY_LENGTH = 32
+MIN_API_KEY_LENGTH = 32
 
 
 class ConfigError(ValueError):
@@ -80,6 +87,17 @@ def check_production(config: Mapping[str, Any]) -> None:
     _require("SQLALCHEMY_DATABASE_URI", config, name="DATABASE_URL")
     if config["GATEWAY_BASE_URL"] and urlsplit(config["GATEWAY_BASE_URL"]).scheme != "https":
         raise ConfigError("GATEWAY_BASE_URL must be https:// in production")
+    check_api_key(config.get("MERCHANT_API_KEY"))
+
+
+def check_api_key(key: str | None) -> None:
+    """Refuse the development API key or a short one; no key at all turns the API off."""
+    if key is None:
+        return
+    if key == DEV_MERCHANT_API_KEY:
+        raise ConfigError("MERCHANT_API_KEY is still the development default")
+    if len(key) < MIN_API_KEY_LENGTH:
+        raise ConfigError(f"MERCHANT_API_KEY must be at least {MIN_API_KEY_LENGTH} characters")
 
 
 def _require(

@@ -25,6 +25,7 @@ from checkout.models import (
     OrderStatus,
     utcnow,
 )
+from checkout.settlement import settle_checkout
 from checkout.signals import PaidOrder, order_paid, send_after_commit
 
 MAX_TRANSITION_ATTEMPTS = 5
@@ -204,6 +205,8 @@ def apply_gateway_status(
             order, target, expected=current, kind="callback", detail=detail, **values
         ):
             if target == OrderStatus.PAID:
+                if not settle_checkout(order):
+                    flag_for_review(order, "paid after its checkout was paid by another order")
                 send_after_commit(order_paid, order=PaidOrder.of(order))
             return outcome
         # Another process moved the order between our read and our write: look again.
