@@ -179,7 +179,7 @@ class Checkout(db.Model):
     customer_type: Mapped[str] = mapped_column(String(16))
     return_url: Mapped[str | None] = mapped_column(Text)
     # `metadata` is taken on a declarative class; the column keeps the API's name.
-    meta: Mapped[dict | None] = mapped_column("metadata", JSON)
+    meta: Mapped[dict | None] = mapped_column("metadata", JSON(none_as_null=True))
     status: Mapped[str] = mapped_column(String(16), default=CheckoutStatus.OPEN, index=True)
     # The order whose payment settled the checkout; set once, by compare-and-set.
     paid_request_id: Mapped[str | None] = mapped_column(String(REQUEST_ID_LENGTH))
