@@ -8,6 +8,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from config import DEV_MERCHANT_API_KEY
+from tests.conftest import checkout_data
 
 AUTH = {"Authorization": f"Bearer {DEV_MERCHANT_API_KEY}"}
 CHECKOUTS = "/api/v1/checkouts"
@@ -40,3 +41,15 @@ def assert_problem(response: TestResponse, status: int) -> dict[str, Any]:
     assert problem["status"] == status
     assert problem["title"] and problem["detail"] and problem["type"]
     return problem
+
+
+def pay_at_checkout(client: FlaskClient, checkout: dict[str, Any], **fields: str) -> TestResponse:
+    """Open the checkout's page as its customer and post it with `fields` (see checkout_data)."""
+    page = client.get(checkout_path(checkout)).get_data(as_text=True)
+    return client.post(checkout_path(checkout), data=checkout_data(page, **fields))
+
+
+def request_id_from(response: TestResponse) -> str:
+    """Return the request_id of the `/pay/<request_id>` a started payment redirects to."""
+    assert response.status_code == 303, response.get_data(as_text=True)
+    return response.headers["Location"].rstrip("/").rsplit("/", 1)[1]
