@@ -161,7 +161,7 @@ def customer_type_of(value: Any) -> str:
     """Return `trust` or `regular`; unset means the configured default."""
     if value is None:
         return catalogue.CustomerType(current_app.config["CUSTOMER_TYPE"])
-    if value not in set(catalogue.CustomerType):
+    if not isinstance(value, str) or value not in set(catalogue.CustomerType):
         raise rules.RuleError("Must be trust or regular.")
     return value
 

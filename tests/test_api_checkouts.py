@@ -244,6 +244,8 @@ BAD_FIELDS = [
     ({"language": "en"}, "language", "Choose one of the languages in the list."),
     ({"customer_type": "vip"}, "customer_type", "Must be trust or regular."),
     ({"customer_type": True}, "customer_type", "Must be trust or regular."),
+    ({"customer_type": ["trust"]}, "customer_type", "Must be trust or regular."),
+    ({"customer_type": {"trust": 1}}, "customer_type", "Must be trust or regular."),
     ({"return_url": "javascript:alert(1)"}, "return_url", NOT_A_URL),
     ({"return_url": "/account"}, "return_url", NOT_A_URL),
     ({"return_url": "https://"}, "return_url", NOT_A_URL),
