@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, abort, jsonify, request, url_for
+from flask import Blueprint, abort, current_app, jsonify, request, url_for
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
@@ -75,7 +75,8 @@ def new_checkout(data: dict) -> StoredAnswer:
     except InvalidCheckout as error:
         raise Problem(422, "Some fields are not valid: see errors.", errors=error.errors) from None
     checkout = checkouts.create_checkout(checkout_request)
-    return StoredAnswer(201, json.dumps(checkout_object(checkout)))
+    # Spelled as jsonify spells the GET answers, so a checkout reads the same everywhere.
+    return StoredAnswer(201, current_app.json.dumps(checkout_object(checkout)))
 
 
 def replayed(key: str, fingerprint: str) -> Response | None:
