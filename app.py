@@ -16,6 +16,8 @@ from checkout.extensions import csrf, db, limiter, migrate
 from config import Config, config_from_env
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "migrations")
+# The names the development server itself is reached at, on this machine.
+LOOPBACK_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
 
 
 def create_app(
@@ -35,7 +37,8 @@ def create_app(
 
 
 def configure(app: Flask, config_class: type[Config], test_config: dict[str, Any] | None) -> None:
-    """Load settings, refuse those that cannot work, and fill in the instance database."""
+    """Load settings, refuse those that cannot work, fill in the instance database, and
+    decide which Host headers and proxy headers to believe."""
     app.config.from_object(config_class)
     if test_config:
         app.config.from_mapping(test_config)
@@ -47,6 +50,13 @@ def configure(app: Flask, config_class: type[Config], test_config: dict[str, Any
     if not app.config["SQLALCHEMY_DATABASE_URI"]:
         path = os.path.join(app.instance_path, "checkout.sqlite3")
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
+    hosts = app.config["TRUSTED_HOSTS"]
+    if hosts is not None or not app.config["PUBLIC_BASE_URL"]:
+        # Without PUBLIC_BASE_URL our absolute URLs (success_url, the iframe, where the
+        # sandbox posts its signed callbacks) come from the Host header: only this machine's
+        # names, and the ones configured, may set them. The sandbox's own loopback listener
+        # is reached as 127.0.0.1.
+        app.config["TRUSTED_HOSTS"] = [*(hosts or []), *LOOPBACK_HOSTS]
     hops = app.config["PROXY_FIX_HOPS"]
     if hops:
         # Trust X-Forwarded-* from exactly the proxies we run behind, no more.
@@ -54,8 +64,11 @@ def configure(app: Flask, config_class: type[Config], test_config: dict[str, Any
 
 
 def configure_logger(app: Flask) -> None:
-    """Log one structured line per request and per state change, secrets masked."""
+    """Log one structured line per request and per state change, secrets masked; then say
+    loudly which settings work but are risky."""
     logs.init_app(app)
+    for setting, reason in config_checks.warnings(app.config):
+        app.logger.warning("event=config_warning setting=%s reason=%s", setting, logs.quote(reason))
 
 
 def register_extensions(app: Flask) -> None:

@@ -68,6 +68,9 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS: dict = {
         "pool_pre_ping": env_bool("DATABASE_POOL_PRE_PING", False),
         "pool_recycle": 1800,
+        # A failed statement's error would quote its parameters — a callback's body and
+        # signature among them — into the logs.
+        "hide_parameters": True,
     }
 
     # Unset means the embedded sandbox gateway; https://cactusgino.com is the live one.
@@ -80,6 +83,9 @@ class Config:
     GATEWAY_TIMEOUT = float(env("GATEWAY_TIMEOUT", "10"))
     GATEWAY_CONNECT_TIMEOUT = float(env("GATEWAY_CONNECT_TIMEOUT", "3.05"))
     PUBLIC_BASE_URL = env("PUBLIC_BASE_URL")
+    # Host header values accepted (Flask's setting; others get 400). Unset: any host when
+    # PUBLIC_BASE_URL is set, else only this machine's loopback names (see create_app).
+    TRUSTED_HOSTS = env_list("TRUSTED_HOSTS") or None
 
     CHECKOUT_CURRENCIES = env_list("CHECKOUT_CURRENCIES", DEFAULT_CURRENCIES)
     # Largest amount a customer may pay, in major units, and per-currency overrides.
@@ -89,9 +95,12 @@ class Config:
     OPEN_CHECKOUT = env_bool("OPEN_CHECKOUT", True)
     # Bearer key of the Checkouts API (/api/v1); the API answers 404 when it is empty.
     MERCHANT_API_KEY = env("MERCHANT_API_KEY", DEV_MERCHANT_API_KEY)
-    # The customer never declares itself trusted: merchant policy decides.
+    # The customer never declares itself trusted: every open-form order gets this, and a
+    # checkout's orders what its merchant said (default this too).
     CUSTOMER_TYPE = env("CUSTOMER_TYPE", "regular")
-    TRUSTED_LOGINS = env_list("TRUSTED_LOGINS")
+    # Removed: it trusted whoever typed a listed login. Read only so that start-up refuses
+    # it rather than ignore it silently (config_checks).
+    TRUSTED_LOGINS = env("TRUSTED_LOGINS")
 
     CALLBACK_STATUS_MAP = {**DEFAULT_STATUS_MAP, **env_map("GATEWAY_STATUS_MAP")}
     CALLBACK_MAX_BYTES = int(env("CALLBACK_MAX_BYTES", str(64 * 1024)))
@@ -113,6 +122,8 @@ class Config:
     CHECKOUT_RATE_LIMIT = env("CHECKOUT_RATE_LIMIT", "10 per minute; 100 per hour")
     RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
+    # Worker processes serving the app (gunicorn.conf.py sets it), for the start-up warnings.
+    WORKERS = int(env("WEB_CONCURRENCY", "1"))
     # How many reverse proxies / load balancers stand in front of the app (X-Forwarded-*).
     PROXY_FIX_HOPS = int(env("PROXY_FIX_HOPS", "0"))
 

@@ -8,10 +8,15 @@ from __future__ import annotations
 import multiprocessing
 import os
 
-bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
+# Loopback by default: the reverse proxy in front is the public face. A client reaching the
+# workers directly could write its own X-Forwarded-For, which ProxyFix believes. Where the
+# proxy runs on another machine, GUNICORN_BIND names an address only the proxy can reach.
+bind = os.environ.get("GUNICORN_BIND", f"127.0.0.1:{os.environ.get('PORT', '8000')}")
 # Sync workers: each handles one request at a time, so N workers per machine is N at once.
 # Nothing correctness depends on lives in a worker's memory: all state is in the database.
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+# The app reads it too: it warns at start when per-process rate limits are split among workers.
+os.environ["WEB_CONCURRENCY"] = str(workers)
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
 # The gateway call has its own timeouts (GATEWAY_TIMEOUT); this only stops runaway workers.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))

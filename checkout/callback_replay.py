@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask import current_app
+
 from checkout import callbacks
 from checkout.extensions import db
 from checkout.models import CallbackOutcome, CallbackRecord
@@ -55,4 +57,14 @@ def replay(callback_id: int) -> Replay:
         outcome = callbacks.process(record)
     except callbacks.CallbackRejected as rejection:
         return Replay(record, rejection.outcome, rejection.message)
+    except Exception as error:
+        # process() kept the copy with outcome `error`, as it does for a live callback; the
+        # operator gets that answer, not a traceback of what a stored body can provoke.
+        current_app.logger.error(
+            "event=callback_replay_failed id=%s copy=%s error=%s",
+            callback_id,
+            record.id,
+            type(error).__name__,
+        )
+        return Replay(record, CallbackOutcome.ERROR, f"processing failed: {type(error).__name__}")
     return Replay(record, outcome)

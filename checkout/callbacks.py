@@ -16,7 +16,7 @@ from flask import Request, current_app
 from sqlalchemy import bindparam, insert, update
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from checkout import signing
+from checkout import client_address, signing
 from checkout.extensions import db
 from checkout.logs import quote
 from checkout.models import CallbackOutcome, CallbackRecord, OrderStatus, utcnow
@@ -78,10 +78,12 @@ def store(request: Request) -> CallbackRecord:
     """
     limit = current_app.config["CALLBACK_MAX_BYTES"]
     record = CallbackRecord(
-        source_ip=request.remote_addr,
-        content_type=(request.content_type or "")[:255] or None,
+        source_ip=client_address.current().text,
+        content_type=_storable(request.content_type or "", 255) or None,
         headers={
-            name: request.headers[name][:500] for name in NOTABLE_HEADERS if name in request.headers
+            name: _storable(request.headers[name], 500)
+            for name in NOTABLE_HEADERS
+            if name in request.headers
         },
         body_truncated=False,
     )
@@ -99,6 +101,11 @@ def store(request: Request) -> CallbackRecord:
     return record
 
 
+def _storable(header: str, limit: int) -> str:
+    """Return a header value cut to its column, without the NUL that PostgreSQL cannot store."""
+    return header[:limit].replace("\x00", "\ufffd")
+
+
 def _insert(record: CallbackRecord) -> int:
     """INSERT the record as it stands (no ORM unit of work: callbacks come in bursts)."""
     values = {column: getattr(record, column) for column in STORED_COLUMNS}
@@ -113,10 +120,7 @@ def check_source(record: CallbackRecord) -> None:
     networks = current_app.config["CALLBACK_ALLOWED_NETWORKS"]
     if not networks:
         return
-    try:
-        source = ipaddress.ip_address(record.source_ip or "")
-    except ValueError:
-        source = None
+    source = client_address.parse(record.source_ip).ip  # a marked invalid address is None
     if source is None or not any(
         source in ipaddress.ip_network(network, strict=False) for network in networks
     ):

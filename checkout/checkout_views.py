@@ -11,7 +11,7 @@ from flask import Blueprint, abort, current_app, render_template
 from flask_babel import gettext
 from werkzeug.wrappers import Response
 
-from checkout import catalogue, checkouts, i18n
+from checkout import catalogue, checkouts, i18n, submissions
 from checkout.checkouts import CheckoutClosed
 from checkout.extensions import limiter
 from checkout.forms import CheckoutForm
@@ -23,6 +23,13 @@ from checkout.orders import CheckoutDetails, SubmissionConflict, get_order, requ
 from checkout.views import invalid_form_message, new_submission_token, next_step, token_request_for
 
 bp = Blueprint("checkouts", __name__)
+
+
+@bp.after_request
+def keep_private(response: Response) -> Response:
+    """Keep the page's tokens and the customer's data out of shared and browser caches."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def checkout_or_404(checkout_id: str) -> Checkout:
@@ -106,6 +113,8 @@ def closed_page(checkout: Checkout) -> tuple[str, int] | None:
 @bp.get("/c/<checkout_id>")
 def checkout_page(checkout_id: str) -> tuple[str, int]:
     checkout = checkout_or_404(checkout_id)
+    # The session exists before the first post, so that a double first post is one session.
+    submissions.session_nonce()
     return closed_page(checkout) or render_page(checkout, checkout_form(checkout, posted=False))
 
 
@@ -129,7 +138,9 @@ def submit_checkout_page(checkout_id: str) -> Response | tuple[str, int]:
         customer_type=checkout.customer_type,
     )
     try:
-        order, created = checkouts.start_order(checkout, details, form.submission_token.data)
+        order, created = checkouts.start_order(
+            checkout, details, submissions.submission_key(form.submission_token.data)
+        )
     except SubmissionConflict:
         message = gettext(
             "This form was already submitted with other details. Please check "

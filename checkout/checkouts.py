@@ -131,16 +131,16 @@ def live_orders(checkout: Checkout) -> list[Order]:
 
 
 def start_order(
-    checkout: Checkout, details: CheckoutDetails, submission_token: str
+    checkout: Checkout, details: CheckoutDetails, submission_key: str
 ) -> tuple[Order, bool]:
     """Create the checkout's next order, or return the one already under way.
 
-    A double submit of one rendered page finds its own order by the submission token; two
+    A double submit of one rendered page finds its own order by its submission key; two
     pages (two tabs) racing find the order the other one started.
 
     :return: the order, and whether this call created it.
     :raise CheckoutClosed: when the checkout is paid or expired.
-    :raise SubmissionConflict: when the token was used with other details.
+    :raise SubmissionConflict: when the key was used with other details.
     """
     held = db.session.connection().execute(
         HOLD_OPEN_CHECKOUT,
@@ -149,7 +149,7 @@ def start_order(
     if held.rowcount != 1:
         db.session.rollback()
         raise CheckoutClosed(checkout.public_id)
-    order = Order(submission_token=submission_token, checkout_id=checkout.id, **vars(details))
+    order = Order(submission_token=submission_key, checkout_id=checkout.id, **vars(details))
     db.session.add(order)
     try:
         db.session.flush()
@@ -160,16 +160,16 @@ def start_order(
         return order, True
     except IntegrityError:
         db.session.rollback()
-    return existing_order(checkout, details, submission_token), False
+    return existing_order(checkout, details, submission_key), False
 
 
-def existing_order(checkout: Checkout, details: CheckoutDetails, submission_token: str) -> Order:
+def existing_order(checkout: Checkout, details: CheckoutDetails, submission_key: str) -> Order:
     """Return the order that kept a new one from being inserted.
 
     :raise SubmissionConflict: the same page was posted before with other details.
     :raise CheckoutClosed: the order under way finished in the meantime and settled it.
     """
-    same_page = db.session.scalar(select(Order).where(Order.submission_token == submission_token))
+    same_page = db.session.scalar(select(Order).where(Order.submission_token == submission_key))
     if same_page is not None:
         if same_page.checkout_id != checkout.id or not details.matches(same_page):
             raise SubmissionConflict(same_page)

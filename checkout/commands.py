@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from checkout import catalogue
@@ -17,7 +17,7 @@ from checkout.admin.queries import OrderFilter
 from checkout.callback_replay import CallbackNotFound, replay
 from checkout.checkout_commands import checkouts_cli
 from checkout.expiry import expire_stale_orders, stale_orders
-from checkout.models import Order, OrderStatus, utcnow
+from checkout.models import CallbackOutcome, Order, OrderStatus, utcnow
 from checkout.money import format_minor
 from checkout.orders import get_order
 
@@ -25,6 +25,8 @@ orders_cli = AppGroup("orders", help="Look after orders: list, show, expire, rep
 
 DURATION_PATTERN = re.compile(r"\s*(?P<count>[0-9]{1,9})\s*(?P<unit>[smhd])\s*", re.IGNORECASE)
 UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+# A century: any time that far back is still a date we can count.
+LONGEST_DURATION = timedelta(days=36_500)
 
 
 def parse_duration(text: str) -> timedelta:
@@ -38,6 +40,8 @@ def parse_duration(text: str) -> timedelta:
     duration = timedelta(**{UNITS[match["unit"].lower()]: int(match["count"])})
     if not duration:
         raise ValueError("the duration must be longer than zero")
+    if duration > LONGEST_DURATION:
+        raise ValueError(f"{text!r} is longer than {LONGEST_DURATION.days}d, surely a typo")
     return duration
 
 
@@ -71,20 +75,37 @@ class Moment(click.ParamType):
         if isinstance(value, datetime):
             return value
         text = str(value).strip()
-        try:
-            return utcnow() - parse_duration(text)
-        except ValueError:
-            pass
+        if DURATION_PATTERN.fullmatch(text):
+            try:
+                return utcnow() - parse_duration(text)
+            except ValueError as error:
+                self.fail(str(error), param, ctx)
         try:
             if len(text) == 10:
                 day = datetime.combine(date.fromisoformat(text), datetime.min.time())
                 return day + timedelta(days=1) if self.end_of_day else day
             moment = datetime.fromisoformat(text)
+            if moment.tzinfo is not None:
+                moment = moment.astimezone(UTC).replace(tzinfo=None)
         except ValueError:
             self.fail(f"{text!r} is not a date, a date-time or a duration like 2h", param, ctx)
-        if moment.tzinfo is not None:
-            moment = moment.astimezone(UTC).replace(tzinfo=None)
+        except OverflowError:  # the day after 9999-12-31, or a zone shift past year 1 or 9999
+            self.fail(f"{text!r} is at the edge of the calendar: choose a nearer time", param, ctx)
         return moment
+
+
+def check_search(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Refuse a search term no database can take (the back office refuses the same)."""
+    if value is not None and not queries.is_searchable(value):
+        raise click.BadParameter("must not contain control characters", ctx, param)
+    return value
+
+
+def check_currency(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Refuse anything but three ASCII letters."""
+    if value is not None and not (len(value) == 3 and value.isascii() and value.isalpha()):
+        raise click.BadParameter(f"'{printable(value)}' is not an ISO 4217 code", ctx, param)
+    return value
 
 
 def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -95,10 +116,14 @@ def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
             "--method",
             type=click.Choice([method.code for method in catalogue.METHODS], case_sensitive=False),
         ),
-        click.option("--currency", help="ISO 4217 code, e.g. KZT."),
+        click.option("--currency", callback=check_currency, help="ISO 4217 code, e.g. KZT."),
         click.option("--since", type=Moment(), help="Created at or after: 2026-05-01 or 24h."),
         click.option("--until", type=Moment(end_of_day=True), help="Created up to: a date."),
-        click.option("--search", help="A request_id (or its start) or part of a site_login."),
+        click.option(
+            "--search",
+            callback=check_search,
+            help="A request_id (or its start) or part of a site_login.",
+        ),
         click.option("--flagged", is_flag=True, help="Only orders flagged for review."),
     ]
     for option in reversed(options):
@@ -144,7 +169,9 @@ def order_line(order: Order) -> str:
 
 @orders_cli.command("list")
 @filter_options
-@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@click.option(
+    "--limit", type=click.IntRange(min=1, max=queries.MAX_SQL_INT), default=50, show_default=True
+)
 def list_command(limit: int, **options: Any) -> None:
     """List orders, newest first, with paid totals."""
     order_filter = make_filter(**options)
@@ -167,9 +194,10 @@ def list_command(limit: int, **options: Any) -> None:
 @click.argument("request_id")
 def show_command(request_id: str) -> None:
     """Show one order and its whole timeline."""
-    order = get_order(request_id)
+    # No database takes text with a NUL or a lone surrogate (undecodable bytes in argv).
+    order = get_order(request_id) if request_id.isprintable() else None
     if order is None:
-        raise click.ClickException(f"No order with request_id {request_id!r}.")
+        raise click.ClickException(f"No order with request_id '{printable(request_id)}'.")
     facts = {
         "status": order.status,
         "amount": f"{format_minor(order.amount, order.currency)} ({order.amount} minor units)",
@@ -224,31 +252,46 @@ def entry_text(entry: timeline.TimelineEntry) -> str:
     "older_than",
     type=Duration(),
     required=True,
-    help="How long an order may stay pending: 45s, 30m, 2h, 7d.",
+    help="How long an order may stay pending (or created): 45s, 30m, 2h, 7d.",
 )
-@click.option("--dry-run", is_flag=True, help="Only list the orders that would expire.")
+@click.option("--dry-run", is_flag=True, help="Only list the orders that would be closed.")
 def expire_command(older_than: timedelta, dry_run: bool) -> None:
-    """Expire orders pending too long (for cron)."""
+    """Expire orders pending too long; fail those whose gateway call never finished (cron)."""
+    gateway_call = current_app.config["GATEWAY_TIMEOUT"]
+    if older_than.total_seconds() <= gateway_call:
+        # A younger `created` order may still be waiting for the gateway's answer.
+        raise click.BadParameter(
+            f"must be longer than GATEWAY_TIMEOUT ({gateway_call:g} s), the longest a "
+            "gateway call lasts",
+            param_hint="'--older-than'",
+        )
     if dry_run:
         stale = stale_orders(older_than)
         for order in stale:
             click.echo(order_line(order))
-        click.echo(f"{len(stale)} order(s) would expire.")
+        click.echo(f"{len(stale)} order(s) would be closed.")
         return
     report = expire_stale_orders(older_than)
     click.echo(f"Expired {report.expired} order(s).")
+    if report.failed:
+        click.echo(f"Failed {report.failed} order(s) whose gateway call never finished.")
     if report.skipped:
         click.echo(f"{report.skipped} order(s) changed meanwhile and were left as they are.")
 
 
 @orders_cli.command("replay")
-@click.argument("callback_id", type=int)
+@click.argument("callback_id", type=click.IntRange(min=1, max=queries.MAX_SQL_INT))
 def replay_command(callback_id: int) -> None:
     """Re-process a stored callback (idempotent)."""
     try:
         result = replay(callback_id)
     except CallbackNotFound:
         raise click.ClickException(f"No stored callback #{callback_id}.") from None
+    if result.outcome == CallbackOutcome.ERROR:
+        raise click.ClickException(
+            f"callback #{callback_id} could not be processed ({printable(result.message)}); "
+            f"the attempt is stored as #{result.record.id} with outcome error."
+        )
     message = f" ({printable(result.message)})" if result.message else ""
     click.echo(
         f"Callback #{callback_id} replayed as #{result.record.id}: {result.outcome}{message}"

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import ipaddress
+import math
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
+
+import limits
 
 from checkout import catalogue, signing
 from checkout.money import amount_limits, to_minor
@@ -18,8 +22,14 @@ from config import (
 )
 
 ORDER_STATES = {"pending", "paid", "failed", "expired"}
+REDIRECT_HOST = re.compile(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?", re.IGNORECASE)
 MIN_SECRET_KEY_LENGTH = 32
+# The Checkouts API's bearer key: as long as SECRET_KEY, too long to guess online.
 MIN_API_KEY_LENGTH = 32
+# Shorter secrets could be guessed offline from a single signed message.
+MIN_GATEWAY_SECRET_LENGTH = 16
+# A signed callback alone takes a few hundred bytes: below this, genuine ones get 413.
+MIN_CALLBACK_BYTES = 1024
 
 
 class ConfigError(ValueError):
@@ -32,6 +42,7 @@ def check(config: Mapping[str, Any]) -> None:
     :raise ConfigError: for the first setting at fault.
     """
     check_general(config)
+    check_removed(config)
     if config["APP_ENV"] == "production":
         check_production(config)
 
@@ -49,8 +60,22 @@ def check_general(config: Mapping[str, Any]) -> None:
         if not catalogue.is_iso_currency(code):
             raise ConfigError(f"CHECKOUT_MAX_AMOUNTS: {code!r} is not an ISO 4217 code")
         _check_amount("CHECKOUT_MAX_AMOUNTS", limit, code)
-    if not str(config["SITE_ID"] or "").isdigit():
+    if _site_id(config) is None:
         raise ConfigError("SITE_ID must be the integer site id from the gateway's cabinet")
+    for name in ("CHECKOUT_RATE_LIMIT", "ADMIN_LOGIN_RATE_LIMIT"):
+        try:
+            limits.parse_many(config[name] or "")
+        except ValueError:
+            # Flask-Limiter would log the error on each request and then not limit at all.
+            raise ConfigError(
+                f"{name}: {config[name]!r} is not a rate limit, e.g. '10 per minute; 100 per hour'"
+            ) from None
+    for name in ("GATEWAY_TIMEOUT", "GATEWAY_CONNECT_TIMEOUT"):
+        seconds = config[name]
+        if not (isinstance(seconds, int | float) and math.isfinite(seconds) and seconds > 0):
+            raise ConfigError(f"{name} must be a positive number of seconds, not {seconds!r}")
+    if not (isinstance(config["CALLBACK_MAX_BYTES"], int) and config["CALLBACK_MAX_BYTES"] > 0):
+        raise ConfigError("CALLBACK_MAX_BYTES must be a positive number of bytes")
     if config["CUSTOMER_TYPE"] not in set(catalogue.CustomerType):
         raise ConfigError("CUSTOMER_TYPE must be 'trust' or 'regular'")
     for word, state in config["CALLBACK_STATUS_MAP"].items():
@@ -61,6 +86,13 @@ def check_general(config: Mapping[str, Any]) -> None:
             ipaddress.ip_network(network, strict=False)
         except ValueError:
             raise ConfigError(f"CALLBACK_ALLOWED_NETWORKS: {network!r} is not a CIDR") from None
+    for host in config["GATEWAY_ALLOWED_REDIRECT_HOSTS"]:
+        # Each goes into the Content-Security-Policy as it is: nothing but a host[:port].
+        if not REDIRECT_HOST.fullmatch(host):
+            raise ConfigError(
+                f"GATEWAY_ALLOWED_REDIRECT_HOSTS: {host!r} is not a host[:port], "
+                "e.g. pay.cactusgino.com"
+            )
     gateway = config["GATEWAY_BASE_URL"]
     if not gateway and not config["SANDBOX_ENABLED"]:
         raise ConfigError(
@@ -74,13 +106,39 @@ def check_general(config: Mapping[str, Any]) -> None:
         raise ConfigError("PUBLIC_BASE_URL must be an http(s) URL, e.g. https://shop.example")
 
 
+def check_removed(config: Mapping[str, Any]) -> None:
+    """Refuse settings that no longer exist, so that nobody relies on one that does nothing."""
+    if config.get("TRUSTED_LOGINS"):
+        raise ConfigError(
+            "TRUSTED_LOGINS was removed: a login typed into the open form proves nothing, so "
+            "it made anyone who typed a listed login trusted. Unset it: every open-form order "
+            "gets CUSTOMER_TYPE, and trust will come from the merchant's own server"
+        )
+
+
 def check_production(config: Mapping[str, Any]) -> None:
     _require("SECRET_KEY", config, DEV_SECRET_KEY)
     if len(config["SECRET_KEY"]) < MIN_SECRET_KEY_LENGTH:
         raise ConfigError(f"SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters")
+    if config.get("DEBUG"):
+        raise ConfigError(
+            "FLASK_DEBUG must be off in production: the debugger runs code sent by anyone"
+        )
     _require("GATEWAY_SECRET", config, DEV_GATEWAY_SECRET)
+    if len(config["GATEWAY_SECRET"]) < MIN_GATEWAY_SECRET_LENGTH:
+        raise ConfigError(
+            f"GATEWAY_SECRET must be at least {MIN_GATEWAY_SECRET_LENGTH} characters "
+            "(the secret from the gateway's cabinet)"
+        )
+    if config["CALLBACK_MAX_BYTES"] < MIN_CALLBACK_BYTES:
+        raise ConfigError(
+            f"CALLBACK_MAX_BYTES must be at least {MIN_CALLBACK_BYTES} in production: "
+            "below that real callbacks are refused as too large"
+        )
     _require("MERCHANT_ID", config, DEV_MERCHANT_ID)
-    _require("SITE_ID", config, DEV_SITE_ID)
+    # Compared as numbers: "09999" is the development site id too.
+    if _site_id(config) == int(DEV_SITE_ID):
+        raise ConfigError("SITE_ID is missing or still the development default")
     _require("PUBLIC_BASE_URL", config)
     if urlsplit(config["PUBLIC_BASE_URL"]).scheme != "https":
         raise ConfigError("PUBLIC_BASE_URL must be https:// in production")
@@ -98,6 +156,35 @@ def check_api_key(key: str | None) -> None:
         raise ConfigError("MERCHANT_API_KEY is still the development default")
     if len(key) < MIN_API_KEY_LENGTH:
         raise ConfigError(f"MERCHANT_API_KEY must be at least {MIN_API_KEY_LENGTH} characters")
+
+
+def warnings(config: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Return the settings that work but are risky, each with why, to be logged at start."""
+    found = []
+    workers = config["WORKERS"]
+    if config["RATELIMIT_STORAGE_URI"].startswith("memory://") and workers > 1:
+        found.append(
+            (
+                "RATELIMIT_STORAGE_URI",
+                f"memory:// counts in each of the {workers} workers on its own, so every "
+                "rate limit (checkout, admin sign-in) is that many times looser; "
+                "use a shared store such as redis://host:6379/0",
+            )
+        )
+    if config["APP_ENV"] == "production" and config["SANDBOX_ENABLED"]:
+        found.append(
+            (
+                "SANDBOX_ENABLED",
+                "the sandbox gateway runs in production: payments are pretend, no money moves",
+            )
+        )
+    return found
+
+
+def _site_id(config: Mapping[str, Any]) -> int | None:
+    """Return SITE_ID as the integer the gateway is sent, or None when it is not one."""
+    text = str(config["SITE_ID"] or "")
+    return int(text) if text.isascii() and text.isdigit() else None
 
 
 def _require(

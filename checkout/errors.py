@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import gettext, lazy_gettext
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 from werkzeug.wrappers import Response
 
 from checkout.api import problems
@@ -55,6 +55,13 @@ def handle_csrf_error(error: CSRFError) -> tuple[Response | str, int]:
     return handle_http_error(error)
 
 
+def handle_untrusted_host(error: SecurityError) -> tuple[Response | str, int]:
+    """Refuse a Host we do not serve, in plain words: no link of ours can be built for it."""
+    if wants_json():
+        return jsonify(error=error.description, status=400), 400
+    return Response(error.description, mimetype="text/plain"), 400
+
+
 def handle_unexpected(error: Exception) -> tuple[Response | str, int]:
     """Log an unexpected failure and answer a plain 500 without any detail."""
     current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
@@ -63,5 +70,6 @@ def handle_unexpected(error: Exception) -> tuple[Response | str, int]:
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(SecurityError, handle_untrusted_host)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(Exception, handle_unexpected)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase
+
+from checkout import client_address
 
 
 class Base(DeclarativeBase):
@@ -19,5 +20,6 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 csrf = CSRFProtect()
 migrate = Migrate()
-# Keyed by client address (after ProxyFix, the real client behind the load balancer).
-limiter = Limiter(get_remote_address)
+# Keyed by client address (after ProxyFix, the real client behind the load balancer),
+# validated: malformed forwarded addresses share one bucket instead of one each.
+limiter = Limiter(client_address.rate_limit_key)

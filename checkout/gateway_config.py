@@ -59,7 +59,8 @@ def gateway_client() -> GatewayClient:
         api_base_url=api_base,
         secret=config["GATEWAY_SECRET"],
         scheme=config["GATEWAY_SIGNATURE_SCHEME"],
-        timeout=(config["GATEWAY_CONNECT_TIMEOUT"], config["GATEWAY_TIMEOUT"]),
+        connect_timeout=config["GATEWAY_CONNECT_TIMEOUT"],
+        total_timeout=config["GATEWAY_TIMEOUT"],
         allowed_redirect_hosts=allowed_redirect_hosts(),
         session=session,
     )

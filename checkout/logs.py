@@ -11,9 +11,14 @@ import time
 from flask import Flask, g, request
 from werkzeug.wrappers import Response
 
+from checkout import client_address
+
 MASK = "***"
 # Signatures are as good as secrets for replaying a message: never log them.
-SIGNATURE_PATTERN = re.compile(r"(signature[\"']?\s*[=:]\s*[\"']?)[0-9A-Fa-f]{16,}")
+# Quotes may come escaped (`\"`) where a body is quoted inside another text.
+SIGNATURE_PATTERN = re.compile(r"(signature[\\\"']*\s*[=:]\s*[\\\"']*)[0-9A-Fa-f]{16,}")
+# Renders exception text for masking before our (or anyone's) formatter sees the record.
+EXCEPTION_FORMATTER = logging.Formatter()
 
 
 class LogfmtFormatter(logging.Formatter):
@@ -25,27 +30,44 @@ class LogfmtFormatter(logging.Formatter):
             f"time={stamp}.{int(record.msecs):03d}Z level={record.levelname.lower()} "
             f"logger={record.name} {record.getMessage()}"
         )
-        if record.exc_info:
-            line += "\n" + self.formatException(record.exc_info)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            line += "\n" + record.exc_text
         return line
 
 
 class SecretMaskingFilter(logging.Filter):
-    """Replace configured secrets and any signature value in a record with `***`."""
+    """Replace configured secrets and any signature value in a record with `***`.
+
+    The exception text is masked too: a database error quotes the statement it failed on,
+    and a callback's body holds its signature.
+    """
 
     def __init__(self, secrets: list[str]) -> None:
         super().__init__()
-        self.secrets = [secret for secret in secrets if secret and len(secret) >= 4]
+        # Every length: a short secret is still a secret (production refuses short ones).
+        # Longest first, so a secret containing another is masked whole.
+        self.secrets = sorted({secret for secret in secrets if secret}, key=len, reverse=True)
+
+    def mask(self, text: str) -> str:
+        """Return `text` with every secret and signature value replaced by `***`."""
+        if "ignature" in text:  # the regex only where it can match: this runs per line
+            text = SIGNATURE_PATTERN.sub(lambda match: match.group(1) + MASK, text)
+        for secret in self.secrets:
+            if secret in text:
+                text = text.replace(secret, MASK)
+        return text
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if "ignature" in message:  # the regex only where it can match: this runs per line
-            message = SIGNATURE_PATTERN.sub(lambda match: match.group(1) + MASK, message)
-        for secret in self.secrets:
-            if secret in message:
-                message = message.replace(secret, MASK)
-        # Formatted once here; the formatter then reuses it.
-        record.msg, record.args = message, None
+        # Formatted once here; the formatter then reuses the message and exception text.
+        record.msg, record.args = self.mask(record.getMessage()), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = EXCEPTION_FORMATTER.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.mask(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.mask(record.stack_info)
         return True
 
 
@@ -69,7 +91,7 @@ def log_request(response: Response) -> Response:
         quote(rule),
         response.status_code,
         duration,
-        request.remote_addr,
+        quote(client_address.current().text),
         quote(request_id),
     )
     return response
@@ -83,10 +105,9 @@ def init_app(app: Flask) -> None:
     """Send INFO logs to stderr as logfmt, masking the app's secrets, and log each request."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(LogfmtFormatter())
-    secrets = [app.config["SECRET_KEY"], app.config["GATEWAY_SECRET"]]
-    # A short demo password like "admin" would blank out every /admin path; real ones are long.
-    if len(app.config.get("ADMIN_PASSWORD") or "") >= 12:
-        secrets.append(app.config["ADMIN_PASSWORD"])
+    secrets = [app.config[name] or "" for name in ("SECRET_KEY", "GATEWAY_SECRET")]
+    # Even a short demo password like "admin", at the price of `/***` in the demo's paths.
+    secrets.append(app.config.get("ADMIN_PASSWORD") or "")
     handler.addFilter(SecretMaskingFilter(secrets))
     root = logging.getLogger()
     root.handlers = [h for h in root.handlers if not getattr(h, "checkout_handler", False)]

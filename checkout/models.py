@@ -82,7 +82,8 @@ class Order(db.Model):
     request_id: Mapped[str] = mapped_column(
         String(REQUEST_ID_LENGTH), unique=True, default=new_request_id
     )
-    # The hidden token of the rendered form: one form, one order, however often it is posted.
+    # Digest of the rendered form's hidden token and the poster's session (sha256, hex):
+    # one form, one order per session, however often it is posted (checkout.submissions).
     submission_token: Mapped[str] = mapped_column(String(64), unique=True)
     amount: Mapped[int] = mapped_column(BigInteger)  # minor units
     currency: Mapped[str] = mapped_column(String(3))

@@ -90,16 +90,17 @@ def order_summary(request_id: str) -> dict[str, Any] | None:
     return row._asdict() if row else None
 
 
-def create_order(details: CheckoutDetails, submission_token: str) -> tuple[Order, bool]:
+def create_order(details: CheckoutDetails, submission_key: str) -> tuple[Order, bool]:
     """Create the order for a submitted form, or return the one that form already made.
 
-    The unique submission token makes a double click, a back-button resubmit or a retry
-    land on the same order, even when the copies race in different processes.
+    The unique submission key (`checkout.submissions`: the form's token, bound to the
+    poster's session) makes a double click, a back-button resubmit or a retry land on the
+    same order, even when the copies race in different processes.
 
     :return: the order, and whether this call created it.
-    :raise SubmissionConflict: when the token was used with different details.
+    :raise SubmissionConflict: when the key was used with different details.
     """
-    order = Order(submission_token=submission_token, **vars(details))
+    order = Order(submission_token=submission_key, **vars(details))
     db.session.add(order)
     try:
         db.session.flush()
@@ -108,7 +109,7 @@ def create_order(details: CheckoutDetails, submission_token: str) -> tuple[Order
         return order, True
     except IntegrityError:
         db.session.rollback()
-    existing = db.session.scalar(select(Order).where(Order.submission_token == submission_token))
+    existing = db.session.scalar(select(Order).where(Order.submission_token == submission_key))
     if existing is None:  # pragma: no cover - the unique row cannot vanish
         raise RuntimeError("submission token conflict without an order")
     if not details.matches(existing):
@@ -130,20 +131,15 @@ def request_payment(order: Order, client: GatewayClient, token_request: TokenReq
     try:
         answer = client.obtain_token(token_request)
     except GatewayError as error:
-        current_app.logger.warning(
-            "event=obtain_token_failed request_id=%s reason=%s",
-            order.request_id,
-            quote(error.reason),
-        )
-        set_status(
-            order,
-            OrderStatus.FAILED,
-            expected=OrderStatus.CREATED,
-            kind="token_failed",
-            detail={"reason": error.reason},
-            error=error.reason,
-        )
+        fail_token_request(order, error)
         raise
+    except Exception as error:
+        # A defect here or in a library must not leave the order in `created` and the
+        # customer facing a 500: it ends as any gateway failure does, its traceback logged.
+        current_app.logger.exception("event=obtain_token_crashed request_id=%s", order.request_id)
+        failure = GatewayError(f"gateway call failed: {type(error).__name__}")
+        fail_token_request(order, failure)
+        raise failure from None
     set_status(
         order,
         OrderStatus.PENDING,
@@ -152,6 +148,21 @@ def request_payment(order: Order, client: GatewayClient, token_request: TokenReq
         detail={"key": bool(answer.key), "redirect_url": answer.redirect_url},
         gateway_key=answer.key,
         redirect_url=answer.redirect_url,
+    )
+
+
+def fail_token_request(order: Order, error: GatewayError) -> None:
+    """Mark an order failed because no payment key could be had, and say why."""
+    current_app.logger.warning(
+        "event=obtain_token_failed request_id=%s reason=%s", order.request_id, quote(error.reason)
+    )
+    set_status(
+        order,
+        OrderStatus.FAILED,
+        expected=OrderStatus.CREATED,
+        kind="token_failed",
+        detail={"reason": error.reason},
+        error=error.reason,
     )
 
 

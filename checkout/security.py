@@ -11,7 +11,11 @@ from checkout.gateway_config import gateway_origin
 def content_security_policy() -> str:
     """Return our CSP: only our own assets, and frames only from the gateway."""
     gateway = gateway_origin()
-    form_targets = "'self'" if gateway == "'self'" else f"'self' {gateway}"
+    # The checkout's 303 may lead to any host a gateway redirect_url is allowed to name; a
+    # host missing here would leave the customer stuck on the form with a pending order.
+    # Host-sources without a scheme: the page's own scheme (or its https upgrade).
+    allowed = [host.lower() for host in current_app.config["GATEWAY_ALLOWED_REDIRECT_HOSTS"]]
+    form_targets = " ".join(dict.fromkeys(["'self'", gateway, *allowed]))
     return "; ".join(
         [
             "default-src 'self'",

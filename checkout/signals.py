@@ -12,6 +12,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from checkout.extensions import db
+from checkout.logs import quote
 from checkout.models import Order
 
 AFTER_COMMIT = "checkout_after_commit"
@@ -19,7 +20,8 @@ AFTER_COMMIT = "checkout_after_commit"
 signals = Namespace()
 
 #: Sent once per order, after the commit that marked it paid. Receivers get `order=`,
-#: a `PaidOrder`.
+#: a `PaidOrder`. At most once: a receiver that raises is logged and not called again for
+#: that order (see README, "Callbacks and order states").
 order_paid = signals.signal("order-paid")
 
 
@@ -41,7 +43,28 @@ def send_after_commit(signal: Signal, **kwargs: Any) -> None:
     """Send `signal` once the current transaction commits; never if it rolls back."""
     app = current_app._get_current_object()
     actions: list[Callable[[], Any]] = db.session.info.setdefault(AFTER_COMMIT, [])
-    actions.append(lambda: signal.send(app, **kwargs))
+    actions.append(lambda: send_to_each(app, signal, **kwargs))
+
+
+def send_to_each(app: Flask, signal: Signal, **kwargs: Any) -> None:
+    """Call every receiver of `signal`; one that raises is logged, and the others still run.
+
+    The change behind the signal is committed: an exception cannot undo it, only turn the
+    answer to the gateway or the customer into a 500 (the gateway's retry is then a
+    duplicate that sends nothing) and keep the receivers after it from running.
+    """
+    for receiver in signal.receivers_for(app):
+        try:
+            receiver(app, **kwargs)
+        except Exception:
+            order = kwargs.get("order")
+            app.logger.exception(
+                "event=signal_receiver_failed signal=%s receiver=%s request_id=%s note=%s",
+                signal.name,
+                quote(f"{receiver.__module__}.{receiver.__qualname__}"),
+                getattr(order, "request_id", "-"),
+                quote("it will not be called again for this event: act on it by hand"),
+            )
 
 
 @event.listens_for(Session, "after_commit")

@@ -19,7 +19,7 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy import text
 from werkzeug.wrappers import Response
 
-from checkout import i18n
+from checkout import i18n, submissions
 from checkout.extensions import db, limiter
 from checkout.forms import CheckoutForm
 from checkout.gateway import GatewayError, TokenRequest, open_url
@@ -33,9 +33,17 @@ from checkout.orders import (
     order_summary,
     request_payment,
 )
-from checkout.policy import customer_type_for
+from checkout.policy import open_form_customer_type
 
 bp = Blueprint("checkout", __name__)
+
+
+@bp.after_request
+def keep_private(response: Response) -> Response:
+    """Keep the pages' tokens and order data out of shared caches and the browser's cache."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
 
 # The order's state as the customer reads it, e.g. "Order paid" (JSON keeps the codes).
 STATUS_LABELS = {
@@ -82,6 +90,7 @@ def checkout_form() -> str:
     # Everything but the two tokens is the same for every visitor in a language: render
     # it once per language.
     page = blank_form_page()
+    submissions.session_nonce()
     csrf_token = generate_csrf() if CSRF_SLOT in page else ""
     return page.replace(CSRF_SLOT, csrf_token).replace(TOKEN_SLOT, new_submission_token())
 
@@ -117,10 +126,12 @@ def submit_checkout() -> Response | tuple[str, int]:
         language=form.language.data,
         bank_app=form.chosen_bank_app,
         site_login=form.site_login.data,
-        customer_type=customer_type_for(form.site_login.data),
+        customer_type=open_form_customer_type(),
     )
     try:
-        order, created = create_order(details, form.submission_token.data)
+        order, created = create_order(
+            details, submissions.submission_key(form.submission_token.data)
+        )
     except SubmissionConflict:
         return render_form(
             form,
@@ -220,9 +231,7 @@ def order_status(request_id: str) -> Response:
     summary = order_summary(request_id)
     if summary is None:
         abort(404, description=gettext("We could not find this order."))
-    response = jsonify(summary)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return jsonify(summary)
 
 
 @bp.get("/healthz")

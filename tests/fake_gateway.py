@@ -27,7 +27,11 @@ class Received:
 
 @dataclass(frozen=True)
 class Reply:
-    """What the fake gateway answers: status, raw body or JSON, and an optional delay."""
+    """What the fake gateway answers: status, raw body or JSON, and an optional delay.
+
+    With `trickle`, the whole answer — status line, headers and body — is sent one byte
+    at a time, `trickle` seconds apart: every read gets a byte long before a time-out.
+    """
 
     status: int = 200
     json: Any = None
@@ -35,6 +39,7 @@ class Reply:
     content_type: str = "application/json"
     delay: float = 0.0
     headers: dict[str, str] = field(default_factory=dict)
+    trickle: float = 0.0
 
     def payload(self) -> bytes:
         if self.body is not None:
@@ -91,6 +96,9 @@ class Handler(BaseHTTPRequestHandler):
         if reply.delay and gateway.stopping.wait(reply.delay):
             return
         payload = reply.payload()
+        if reply.trickle:
+            self._trickle(reply, payload)
+            return
         try:
             self.send_response(reply.status)
             self.send_header("Content-Type", reply.content_type)
@@ -101,6 +109,22 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(payload)
         except OSError:  # the client gave up (a time-out test): nothing to tell it
             pass
+
+    def _trickle(self, reply: Reply, payload: bytes) -> None:
+        head = (
+            f"HTTP/1.1 {reply.status} Trickle\r\nContent-Type: {reply.content_type}\r\n"
+            f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n"
+        ).encode()
+        stopping = self.server.gateway.stopping
+        try:
+            for index in range(len(head + payload)):
+                self.wfile.write((head + payload)[index : index + 1])
+                self.wfile.flush()
+                if stopping.wait(reply.trickle):
+                    return
+        except OSError:  # the client gave up, as it should
+            pass
+        self.close_connection = True
 
     def log_message(self, format: str, *args: Any) -> None:
         """Keep test output quiet."""

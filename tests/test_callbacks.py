@@ -222,6 +222,32 @@ def test_duplicate_success_is_acknowledged_and_applied_once(app, client, order, 
     assert changes == 1
 
 
+def test_a_receiver_that_raises_is_logged_and_the_answer_stays_200(
+    app, client, order, paid_signals, caplog
+):
+    calls: list[str] = []
+
+    def broken(sender, order):
+        calls.append(order.request_id)
+        raise RuntimeError("fulfilment service down")
+
+    order_paid.connect(broken, sender=app)
+    try:
+        first = client.post("/callback", json=callback_for(app, order))
+        again = client.post("/callback", json=callback_for(app, order))
+    finally:
+        order_paid.disconnect(broken, sender=app)
+    assert (first.status_code, first.json["outcome"]) == (200, "accepted")
+    assert reload(app, order).status == "paid"
+    assert paid_signals == [order.request_id]  # the other receiver ran all the same
+    assert "event=signal_receiver_failed signal=order-paid" in caplog.text
+    assert "fulfilment service down" in caplog.text  # with its traceback
+    # At most once, as the README says: the retry is a duplicate that calls nobody again.
+    assert (again.status_code, again.json["outcome"]) == (200, "duplicate")
+    assert calls == [order.request_id]
+    assert [record.outcome for record in records(app)] == ["accepted", "duplicate"]
+
+
 def test_fail_after_paid_is_recorded_flagged_and_not_applied(app, client, order):
     client.post("/callback", json=callback_for(app, order))
     response = client.post("/callback", json=callback_for(app, order, status="declined"))

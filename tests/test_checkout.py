@@ -344,12 +344,15 @@ def test_same_form_posted_concurrently_gives_one_order(
     try:
         with requests.Session() as http:
             form = http.get(server.url + "/").text
+            cookies = http.cookies
         data = checkout_data(form)
         start = threading.Barrier(2)
         locations: list[str | None] = [None, None]
 
         def submit(index: int) -> None:
+            # Two connections from the same browser: the same session cookie.
             with requests.Session() as http:
+                http.cookies.update(cookies)
                 start.wait(timeout=5)
                 response = http.post(server.url + "/", data=data, allow_redirects=False)
                 assert response.status_code == 303
@@ -367,6 +370,31 @@ def test_same_form_posted_concurrently_gives_one_order(
     finally:
         stop()
         close_app(app)
+
+
+def test_the_same_form_posted_from_another_session_never_lands_on_the_first_order(
+    gateway: FakeGateway, gateway_app: Flask, gateway_client: FlaskClient
+) -> None:
+    data = checkout_data(gateway_client.get("/").get_data(as_text=True))
+    first = gateway_client.post("/", data=data)
+    stranger = gateway_app.test_client()  # another browser: its own session cookie
+    stranger.get("/")
+    second = stranger.post("/", data=data)
+    assert first.status_code == second.status_code == 303
+    assert first.location != second.location
+    assert [order.site_login for order in all_orders(gateway_app)] == ["alice", "alice"]
+    assert len(gateway.token_calls) == 2
+    # Each browser still finds its own order again by posting its form once more.
+    assert gateway_client.post("/", data=data).location == first.location
+    assert stranger.post("/", data=data).location == second.location
+
+
+def test_the_form_page_starts_the_session_its_post_is_bound_to(
+    gateway_client: FlaskClient,
+) -> None:
+    """Two copies of a first post must carry the same session, so the page sets it."""
+    response = gateway_client.get("/")
+    assert "session=" in response.headers.get("Set-Cookie", "")
 
 
 def test_same_token_with_other_details_is_a_conflict(

@@ -7,13 +7,13 @@ import json
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from checkout.commands import parse_duration
 from checkout.expiry import ExpiryReport, expire_orders, stale_orders
 from checkout.extensions import db
-from checkout.models import CallbackRecord, OrderEvent, OrderStatus, utcnow
-from checkout.orders import apply_gateway_status, get_order
+from checkout.models import CallbackRecord, Order, OrderEvent, utcnow
+from checkout.orders import get_order
 from tests.callback_helpers import callback_for
 from tests.conftest import make_order
 
@@ -138,21 +138,48 @@ def test_expire_refuses_a_duration_it_cannot_read(runner, text):
     assert invoke(runner, "expire", "--older-than", text).exit_code == 2
 
 
-def test_expire_marks_only_stale_pending_orders_expired(app, runner):
+def test_expire_closes_only_stale_pending_and_created_orders(app, runner):
     hour_ago = utcnow() - timedelta(hours=1)
     stale = new_order(app, "pending", created_at=hour_ago)
     fresh = new_order(app, "pending", created_at=utcnow() - timedelta(minutes=5))
     paid = new_order(app, "paid", created_at=hour_ago)
-    created = new_order(app, "created", created_at=hour_ago)
+    abandoned = new_order(app, "created", created_at=hour_ago, gateway_key=None)
+    calling = new_order(app, "created", created_at=utcnow() - timedelta(minutes=5))
     result = invoke(runner, "expire", "--older-than", "30m")
     assert result.exit_code == 0
     assert "Expired 1 order(s)." in result.output
-    assert [status_of(app, order) for order in (stale, fresh, paid, created)] == [
+    assert "Failed 1 order(s) whose gateway call never finished." in result.output
+    assert [status_of(app, order) for order in (stale, fresh, paid, abandoned, calling)] == [
         "expired",
         "pending",
         "paid",
+        "failed",
         "created",
     ]
+
+
+def test_expire_says_why_an_abandoned_order_failed(app, runner):
+    request_id = new_order(app, "created", created_at=utcnow() - timedelta(hours=2))
+    invoke(runner, "expire", "--older-than", "1h")
+    with app.app_context():
+        order = get_order(request_id)
+        event = db.session.scalar(select(OrderEvent).where(OrderEvent.order_id == order.id))
+        assert order.error == "no payment key: the gateway call never finished (3600 s)"
+    assert (event.kind, event.from_status, event.to_status) == ("abandoned", "created", "failed")
+    assert event.detail == {"created_longer_than_seconds": 3600}
+
+
+@pytest.mark.parametrize("older_than", ["1s", "10s"])
+def test_expire_refuses_a_threshold_a_gateway_call_may_still_be_within(app, runner, older_than):
+    """GATEWAY_TIMEOUT is 10 s: an order created 5 s ago may still get its key."""
+    request_id = new_order(app, "created", created_at=utcnow() - timedelta(seconds=5))
+    result = invoke(runner, "expire", "--older-than", older_than)
+    assert result.exit_code == 2
+    assert (
+        "Error: Invalid value for '--older-than': must be longer than GATEWAY_TIMEOUT (10 s)"
+        in (result.output)
+    )
+    assert status_of(app, request_id) == "created"
 
 
 def test_expire_records_the_change_on_the_timeline(app, runner):
@@ -167,19 +194,20 @@ def test_expire_records_the_change_on_the_timeline(app, runner):
 def test_expire_dry_run_changes_nothing(app, runner):
     request_id = new_order(app, "pending", created_at=utcnow() - timedelta(hours=1))
     result = invoke(runner, "expire", "--older-than", "30m", "--dry-run")
-    assert "1 order(s) would expire." in result.output
+    assert "1 order(s) would be closed." in result.output
     assert status_of(app, request_id) == "pending"
 
 
-def test_expire_never_overwrites_a_callback_that_came_first(app):
-    request_id = new_order(app, "pending", created_at=utcnow() - timedelta(hours=1))
+@pytest.mark.parametrize("status", ["pending", "created"])
+def test_expire_never_overwrites_a_change_that_came_first(app, status):
+    request_id = new_order(app, status, created_at=utcnow() - timedelta(hours=1))
     with app.app_context():
         read = stale_orders(timedelta(minutes=30))
-        # Between our read and our write, the gateway's callback marks the order paid.
-        apply_gateway_status(read[0], OrderStatus.PAID, 9000, "KZT", callback_id=1)
-        db.session.commit()
+        # Between our read and our write, another process (a callback) marks it paid.
+        with db.engine.begin() as other:
+            other.execute(update(Order).where(Order.request_id == request_id).values(status="paid"))
         report = expire_orders(read, timedelta(minutes=30))
-    assert report == ExpiryReport(expired=0, skipped=1)
+    assert report == ExpiryReport(expired=0, failed=0, skipped=1)
     assert status_of(app, request_id) == "paid"
 
 

@@ -11,7 +11,9 @@ from sqlalchemy import select
 
 from checkout.extensions import db
 from checkout.models import Order
+from checkout.orders import CheckoutDetails, create_order
 from checkout.sandbox.models import SandboxPayment
+from checkout.views import token_request_for
 from tests.checkout_helpers import count, field_error, only_order, post_checkout
 
 NBSP = "\u00a0"
@@ -186,20 +188,34 @@ def test_customer_type_in_the_form_is_ignored(app: Flask, client: FlaskClient) -
     assert sent_params(app)["customer_type"] == "regular"
 
 
-@pytest.mark.parametrize("app_overrides", [{"TRUSTED_LOGINS": ["vip"]}])
-@pytest.mark.parametrize(("login", "expected"), [("vip", "trust"), ("alice", "regular")])
-def test_trusted_logins_are_decided_by_configuration(
-    app: Flask, client: FlaskClient, login: str, expected: str
-) -> None:
-    assert post_checkout(client, site_login=login, customer_type="regular").status_code == 303
-    assert only_order(app).customer_type == expected
-    assert sent_params(app)["customer_type"] == expected
+@pytest.mark.parametrize("login", ["vip", "admin", "trust", "merchant"])
+def test_no_typed_login_makes_an_order_trusted(app: Flask, client: FlaskClient, login: str) -> None:
+    assert post_checkout(client, site_login=login).status_code == 303
+    assert only_order(app).customer_type == "regular"
+    assert sent_params(app)["customer_type"] == "regular"
 
 
 @pytest.mark.parametrize("app_overrides", [{"CUSTOMER_TYPE": "trust"}])
 def test_merchant_policy_may_trust_everyone(app: Flask, client: FlaskClient) -> None:
     assert post_checkout(client, customer_type="regular").status_code == 303
     assert only_order(app).customer_type == "trust"
+
+
+def test_the_order_carries_the_customer_type_its_caller_decided(app: Flask) -> None:
+    """The seam for the merchant's server (Checkouts API): trust is the caller's to give."""
+    details = CheckoutDetails(
+        amount=9000,
+        currency="KZT",
+        method="card",
+        language="EN",
+        bank_app=None,
+        site_login="alice",
+        customer_type="trust",
+    )
+    with app.test_request_context():
+        order, created = create_order(details, "k" * 64)
+        assert (created, order.customer_type) == (True, "trust")
+        assert token_request_for(order).customer_type == "trust"
 
 
 def test_bank_app_is_dropped_for_methods_that_do_not_use_one(

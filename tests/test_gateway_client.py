@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterator
 
@@ -39,14 +40,16 @@ def make_client(
     base_url: str,
     session: requests.Session,
     scheme: str = "hmac-sha256",
-    read_timeout: float = 5.0,
+    total_timeout: float = 5.0,
+    connect_timeout: float = 2.0,
 ) -> GatewayClient:
     """Return a client for `base_url` that may redirect customers to ALLOWED_HOST."""
     return GatewayClient(
         api_base_url=base_url,
         secret=SECRET,
         scheme=scheme,
-        timeout=(2.0, read_timeout),
+        connect_timeout=connect_timeout,
+        total_timeout=total_timeout,
         allowed_redirect_hosts=frozenset({ALLOWED_HOST}),
         session=session,
     )
@@ -183,10 +186,39 @@ def test_any_2xx_is_an_answer(gateway: FakeGateway, session: requests.Session) -
 def test_read_time_out(gateway: FakeGateway, session: requests.Session) -> None:
     gateway.answer(Reply(json={"key": "too-late"}, delay=5))
     started = time.monotonic()
-    error = failure(make_client(gateway.url, session, read_timeout=0.3))
+    error = failure(make_client(gateway.url, session, total_timeout=0.3))
     assert time.monotonic() - started < 2
     assert error.reason == "gateway timed out"
     assert error.customer_message == UNAVAILABLE
+
+
+@pytest.mark.parametrize("answer", [{"key": "k" * 60}, {"error": "x" * 60}])
+def test_answer_trickled_a_byte_at_a_time_ends_at_the_total_deadline(
+    gateway: FakeGateway, session: requests.Session, answer: dict
+) -> None:
+    """Each byte comes long before a read time-out; the whole answer would take ~10 s."""
+    gateway.answer(Reply(json=answer, trickle=0.05))
+    started = time.monotonic()
+    error = failure(make_client(gateway.url, session, total_timeout=0.5))
+    assert time.monotonic() - started < 1.5
+    assert error.reason == "gateway timed out"
+    assert error.customer_message == UNAVAILABLE
+
+
+@pytest.mark.parametrize(
+    ("connect_timeout", "total_timeout"),
+    [(2.0, 0), (2.0, -1), (2.0, math.nan), (2.0, math.inf), (0, 5.0), (-3, 5.0)],
+)
+def test_time_outs_that_are_not_positive_seconds_are_a_gateway_error(
+    gateway: FakeGateway, session: requests.Session, connect_timeout: float, total_timeout: float
+) -> None:
+    client = make_client(
+        gateway.url, session, connect_timeout=connect_timeout, total_timeout=total_timeout
+    )
+    error = failure(client)
+    assert error.reason.startswith("gateway time-outs must be positive seconds")
+    assert error.customer_message == UNAVAILABLE
+    assert gateway.received == []
 
 
 def test_refused_connection(session: requests.Session) -> None:
@@ -237,6 +269,29 @@ def test_answer_that_is_not_json(gateway: FakeGateway, session: requests.Session
     assert error.customer_message == UNAVAILABLE
 
 
+NESTED = b"[" * 20_000 + b"]" * 20_000  # 40 KB, far deeper than Python's recursion limit
+
+
+@pytest.mark.parametrize(
+    "body", [NESTED, b'{"key": "k", "extra": ' + NESTED + b"}"], ids=["array", "in a field"]
+)
+@pytest.mark.parametrize("status", [200, 400])
+def test_answer_nested_too_deep_to_read(
+    gateway: FakeGateway, session: requests.Session, body: bytes, status: int
+) -> None:
+    gateway.answer(Reply(status=status, body=body))
+    error = failure(make_client(gateway.url, session))
+    expected = "gateway answer is not JSON" if status == 200 else "gateway answered HTTP 400"
+    assert error.reason.startswith(expected)
+
+
+def test_answer_too_large_to_be_a_token_answer(
+    gateway: FakeGateway, session: requests.Session
+) -> None:
+    gateway.answer(Reply(json={"key": "k-1", "padding": "x" * 100_000}))
+    assert failure(make_client(gateway.url, session)).reason == "gateway answer is too large"
+
+
 @pytest.mark.parametrize("answer", [["key", "k"], "k-123", 42, None])
 def test_answer_that_is_not_a_json_object(
     gateway: FakeGateway, session: requests.Session, answer: object
@@ -281,6 +336,51 @@ def test_redirect_to_a_host_not_allowed(
     error = failure(make_client(gateway.url, session))
     assert "not allowed" in error.reason
     assert error.customer_message == UNAVAILABLE
+
+
+@pytest.mark.parametrize(
+    "redirect_url",
+    [
+        "http://[::1/pay",
+        f"https://{ALLOWED_HOST}:99999/pay",
+        f"https://{ALLOWED_HOST}:port/pay",
+        f"https://{ALLOWED_HOST}/pay\r\nSet-Cookie: session=stolen",
+        f"https://{ALLOWED_HOST}/pay\nx",
+        f"https://{ALLOWED_HOST}/pay\tx",
+        f"https://{ALLOWED_HOST}/p\x00ay",
+        f"https://{ALLOWED_HOST}/pay now",
+        f"https://{ALLOWED_HOST}/pay\u2028x",
+        f"https://{ALLOWED_HOST}/pay\ud800",
+    ],
+    ids=["bad ipv6", "port range", "port word", "crlf", "lf", "tab", "nul", "space", "ls", "lone"],
+)
+def test_redirect_url_that_is_not_one_line_of_url(
+    gateway: FakeGateway, session: requests.Session, redirect_url: str
+) -> None:
+    gateway.answer(Reply(json={"redirect_url": redirect_url}))
+    error = failure(make_client(gateway.url, session))
+    assert error.reason.startswith("gateway redirect_url is not a URL: ")
+    assert error.reason.isprintable()
+    assert error.customer_message == UNAVAILABLE
+
+
+@pytest.mark.parametrize("key", ["k\x00ey", "k\r\ney", "k\ud800"], ids=["nul", "crlf", "lone"])
+def test_key_that_cannot_be_stored_is_refused(
+    gateway: FakeGateway, session: requests.Session, key: str
+) -> None:
+    gateway.answer(Reply(json={"key": key}))
+    error = failure(make_client(gateway.url, session))
+    assert error.reason.startswith("gateway key has characters that cannot be stored")
+    assert error.reason.isprintable()
+
+
+def test_what_the_gateway_says_is_kept_printable(
+    gateway: FakeGateway, session: requests.Session
+) -> None:
+    """The reason is stored on the order: PostgreSQL refuses NUL in text, logs want one line."""
+    gateway.answer(Reply(status=400, json={"error": "bad\x00amount\r\nlevel=fake"}))
+    error = failure(make_client(gateway.url, session))
+    assert error.reason == "gateway answered HTTP 400: bad\\x00amount\\r\\nlevel=fake"
 
 
 def test_foreign_redirect_is_refused_even_with_a_key(

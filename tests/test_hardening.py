@@ -49,6 +49,26 @@ def test_frame_src_names_the_live_gateway_only(tmp_path):
         close_app(app)
 
 
+@pytest.mark.parametrize("gateway", [None, "https://cactusgino.com"])
+def test_form_action_allows_every_host_a_gateway_redirect_may_name(tmp_path, gateway):
+    app = make_app(
+        f"sqlite:///{tmp_path / 'redirect.sqlite3'}",
+        GATEWAY_BASE_URL=gateway,
+        GATEWAY_ALLOWED_REDIRECT_HOSTS=["Pay.Cactusgino.com", "pay2.example:8443"],
+    )
+    try:
+        csp = app.test_client().get("/").headers["Content-Security-Policy"]
+        form_action = next(d for d in csp.split("; ") if d.startswith("form-action "))
+        assert form_action.split()[1:] == [
+            "'self'",
+            *([gateway] if gateway else []),
+            "pay.cactusgino.com",
+            "pay2.example:8443",
+        ]
+    finally:
+        close_app(app)
+
+
 @pytest.mark.parametrize(
     "app_overrides", [{"RATELIMIT_ENABLED": True, "CHECKOUT_RATE_LIMIT": "3 per minute"}]
 )

@@ -1,6 +1,14 @@
-"""Production refuses to start with a missing secret, a development default or the sandbox."""
+"""Production refuses to start with a missing secret, a development default or the sandbox,
+and says loudly at start which settings work but are risky."""
 
 from __future__ import annotations
+
+import logging
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -53,6 +61,23 @@ def test_good_production_settings_start_without_the_sandbox(production):
         ({"MERCHANT_ID": DEV_MERCHANT_ID}, "MERCHANT_ID"),
         ({"SITE_ID": DEV_SITE_ID}, "SITE_ID"),
         ({"SITE_ID": "abc"}, "SITE_ID"),
+        ({"SITE_ID": "09999"}, "SITE_ID"),
+        ({"SITE_ID": "\uff19\uff19"}, "SITE_ID"),  # full-width digits: isdigit(), not ASCII
+        ({"GATEWAY_SECRET": "x"}, "GATEWAY_SECRET"),
+        ({"GATEWAY_SECRET": "fifteen-chars-x"}, "GATEWAY_SECRET"),
+        ({"CHECKOUT_RATE_LIMIT": "garbage"}, "CHECKOUT_RATE_LIMIT"),
+        ({"CHECKOUT_RATE_LIMIT": None}, "CHECKOUT_RATE_LIMIT"),
+        ({"ADMIN_LOGIN_RATE_LIMIT": "5 per fortnight"}, "ADMIN_LOGIN_RATE_LIMIT"),
+        ({"GATEWAY_TIMEOUT": 0.0}, "GATEWAY_TIMEOUT"),
+        ({"GATEWAY_TIMEOUT": -1.0}, "GATEWAY_TIMEOUT"),
+        ({"GATEWAY_TIMEOUT": float("nan")}, "GATEWAY_TIMEOUT"),
+        ({"GATEWAY_TIMEOUT": float("inf")}, "GATEWAY_TIMEOUT"),
+        ({"GATEWAY_CONNECT_TIMEOUT": 0.0}, "GATEWAY_CONNECT_TIMEOUT"),
+        ({"CALLBACK_MAX_BYTES": 0}, "CALLBACK_MAX_BYTES"),
+        ({"CALLBACK_MAX_BYTES": 1023}, "CALLBACK_MAX_BYTES"),
+        ({"DEBUG": True}, "FLASK_DEBUG"),
+        ({"GATEWAY_ALLOWED_REDIRECT_HOSTS": ["pay.example; script-src *"]}, "REDIRECT_HOSTS"),
+        ({"GATEWAY_ALLOWED_REDIRECT_HOSTS": ["https://pay.example"]}, "REDIRECT_HOSTS"),
         ({"PUBLIC_BASE_URL": None}, "PUBLIC_BASE_URL"),
         ({"PUBLIC_BASE_URL": "http://shop.example"}, "PUBLIC_BASE_URL"),
         ({"SQLALCHEMY_DATABASE_URI": None}, "DATABASE_URL"),
@@ -67,6 +92,7 @@ def test_good_production_settings_start_without_the_sandbox(production):
         ({"CALLBACK_STATUS_MAP": {"ok": "done"}}, "GATEWAY_STATUS_MAP"),
         ({"MERCHANT_API_KEY": DEV_MERCHANT_API_KEY}, "MERCHANT_API_KEY"),
         ({"MERCHANT_API_KEY": "k" * 31}, "MERCHANT_API_KEY"),
+        ({"TRUSTED_LOGINS": "vip,boss"}, "TRUSTED_LOGINS was removed"),
     ],
 )
 def test_bad_production_settings_are_refused_by_name(production, overrides, named):
@@ -149,3 +175,79 @@ def test_production_api_takes_the_configured_key_only(production):
     answer = client.post("/api/v1/checkouts", json=body, headers=headers, base_url="https://x")
     assert answer.status_code == 201
     assert answer.get_json()["url"].startswith("https://shop.example/c/")
+
+
+def test_the_smallest_accepted_settings_start(production):
+    app = production(
+        GATEWAY_SECRET="sixteen-chars-xy",
+        SITE_ID="10000",
+        GATEWAY_TIMEOUT=0.5,
+        CALLBACK_MAX_BYTES=1024,
+        CHECKOUT_RATE_LIMIT="1 per second",
+    )
+    assert app.config["SITE_ID"] == "10000"
+
+
+def warnings_logged(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if "event=config_warning" in r.getMessage()]
+
+
+def test_per_process_rate_limits_with_several_workers_are_a_loud_warning(production, caplog):
+    production(WORKERS=4, RATELIMIT_STORAGE_URI="memory://")
+    [warning] = warnings_logged(caplog)
+    assert "setting=RATELIMIT_STORAGE_URI" in warning
+    assert "4 workers" in warning and "admin sign-in" in warning
+    assert [r.levelno for r in caplog.records if r.getMessage() == warning] == [logging.WARNING]
+
+
+def test_the_sandbox_in_production_is_a_loud_warning(production, caplog):
+    production(GATEWAY_BASE_URL=None, SANDBOX_ENABLED=True)
+    [warning] = warnings_logged(caplog)
+    assert "setting=SANDBOX_ENABLED" in warning and "no money moves" in warning
+
+
+def test_one_worker_and_a_live_gateway_start_without_warnings(production, caplog):
+    production(WORKERS=1)
+    assert warnings_logged(caplog) == []
+
+
+def test_production_forms_need_a_same_origin_referer_and_we_never_strip_it(production):
+    app = production(ADMIN_USERNAME="merchant", ADMIN_PASSWORD="a long admin passphrase")
+    with app.app_context():
+        db.create_all()  # production migrates with `flask db upgrade` instead
+    client = app.test_client()
+    base = "https://shop.example"
+    page = client.get("/admin/login", base_url=base)
+    # Same-origin posts keep their full Referer under our policy (Flask-WTF needs one).
+    assert page.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text).group(1)
+    data = {"username": "merchant", "password": "a long admin passphrase", "csrf_token": token}
+
+    def post(**headers):
+        return client.post("/admin/login", data=data, base_url=base, headers=headers)
+
+    assert post().status_code == 400
+    assert post(Referer="https://elsewhere.example/admin/login").status_code == 400
+    assert post(Referer=f"{base}/admin/login").status_code == 303
+
+
+def test_trusted_logins_in_the_environment_stop_start_up_saying_why(tmp_path):
+    """Read from the real environment, as an operator's old deployment would set it."""
+    environment = {
+        **os.environ,
+        "APP_ENV": "development",
+        "TRUSTED_LOGINS": "vip",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'dev.sqlite3'}",
+    }
+    started = subprocess.run(
+        [sys.executable, "-c", "from app import create_app; create_app()"],
+        env=environment,
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert started.returncode == 1
+    assert "Configuration error: TRUSTED_LOGINS was removed: a login typed into the open form" in (
+        started.stderr
+    )

@@ -1,7 +1,8 @@
 """Who may use the back office: one merchant account from configuration, kept in the session.
 
 The back office is off (404) unless both `ADMIN_USERNAME` and `ADMIN_PASSWORD` are set, in
-every environment, so a deployment that forgot them exposes nothing.
+every environment, so a deployment that forgot them exposes nothing. The session cookie is
+checked against a version kept in the database (`AdminAccount`), so signing out revokes it.
 """
 
 from __future__ import annotations
@@ -14,7 +15,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, redirect, request, session, url_for
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
+
+from checkout.admin.models import AdminAccount
+from checkout.extensions import db
 
 SESSION_KEY = "admin"
 # A stolen cookie stops working after a working day; people sign in again.
@@ -67,14 +73,47 @@ def _fingerprint() -> str:
     return hmac.new(config["SECRET_KEY"].encode(), account, hashlib.sha256).hexdigest()
 
 
+def _account_key() -> str:
+    return hashlib.sha256(current_app.config["ADMIN_USERNAME"].encode()).hexdigest()
+
+
+def _session_version() -> int | None:
+    """Return the version a session must carry to be valid (None before the first sign-in)."""
+    query = select(AdminAccount.session_version).where(AdminAccount.account == _account_key())
+    return db.session.execute(query).scalar()
+
+
+def _ensure_account() -> int:
+    """Return the account's session version, creating its row on the very first sign-in."""
+    version = _session_version()
+    if version is not None:
+        return version
+    try:
+        db.session.execute(insert(AdminAccount).values(account=_account_key(), session_version=1))
+        db.session.commit()
+    except IntegrityError:  # a sign-in on another worker created it first
+        db.session.rollback()
+    return _session_version()
+
+
 def log_in() -> None:
     """Start a fresh admin session (nothing from before the login survives)."""
     session.clear()
-    session[SESSION_KEY] = {"account": _fingerprint(), "since": int(time.time())}
+    session[SESSION_KEY] = {
+        "account": _fingerprint(),
+        "since": int(time.time()),
+        "version": _ensure_account(),
+    }
 
 
 def log_out() -> None:
-    """End the admin session."""
+    """End the admin session and revoke every cookie issued for the account until now."""
+    db.session.execute(
+        update(AdminAccount)
+        .where(AdminAccount.account == _account_key())
+        .values(session_version=AdminAccount.session_version + 1)
+    )
+    db.session.commit()
     session.pop(SESSION_KEY, None)
 
 
@@ -83,12 +122,14 @@ def is_logged_in() -> bool:
     data = session.get(SESSION_KEY)
     if not isinstance(data, dict):
         return False
-    account, since = data.get("account"), data.get("since")
+    account, since, version = data.get("account"), data.get("since"), data.get("version")
     if not isinstance(account, str) or not isinstance(since, int):
         return False
     if time.time() - since > MAX_SESSION_SECONDS:
         return False
-    return hmac.compare_digest(account, _fingerprint())
+    if not hmac.compare_digest(account, _fingerprint()):
+        return False
+    return isinstance(version, int) and version == _session_version()
 
 
 def safe_next(target: str | None) -> str:

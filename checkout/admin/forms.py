@@ -11,7 +11,7 @@ from wtforms import BooleanField, DateField, PasswordField, SearchField, SelectF
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from checkout import catalogue
-from checkout.admin.queries import OrderFilter
+from checkout.admin.queries import OrderFilter, is_searchable
 from checkout.models import OrderStatus
 
 ANY = ""
@@ -58,9 +58,16 @@ class OrderFilterForm(FlaskForm):
             (code, code) for code in current_app.config["CHECKOUT_CURRENCIES"]
         ]
 
+    def validate_q(self, field: SearchField) -> None:
+        if field.data and not is_searchable(field.data):
+            raise ValidationError("The search cannot contain control characters.")
+
     def validate_date_to(self, field: DateField) -> None:
         if field.data and self.date_from.data and field.data < self.date_from.data:
             raise ValidationError("The end date is before the start date.")
+        # The filter ends at the start of the next day, which must exist.
+        if field.data == date.max:
+            raise ValidationError(f"Choose an end date before {date.max.isoformat()}.")
 
     def to_filter(self) -> OrderFilter:
         """Return the filter the valid fields describe (a field in error filters nothing)."""

@@ -14,6 +14,19 @@ from checkout.models import Order, OrderStatus
 
 PER_PAGE = 50
 STREAM_BATCH = 500
+# The largest integer every database takes (BIGINT): limits and offsets must stay within it.
+MAX_SQL_INT = 2**63 - 1
+MAX_PAGE = MAX_SQL_INT // PER_PAGE
+
+
+def is_searchable(term: str) -> bool:
+    """Tell whether a search term can be sent to every database and match anything.
+
+    PostgreSQL refuses NUL in text and no driver sends a lone surrogate; logins are
+    printable (the form refuses others) and request_ids are base32, so nothing else can
+    match either.
+    """
+    return term.isprintable()
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ EVENT_TITLES = {
     "callback": "Status changed by a callback",
     "flagged": "Flagged for review",
     "expired": "Expired: pending for too long",
+    "abandoned": "Failed: the gateway call never finished",
 }
 # Callbacks that did what they should, that changed nothing, and that were refused.
 GOOD_OUTCOMES = frozenset({CallbackOutcome.ACCEPTED})
@@ -55,7 +56,7 @@ class TimelineEntry:
         """Return how the line should look: ok, quiet, warn or bad."""
         if self.callback is not None:
             return outcome_tone(self.callback.outcome)
-        if self.event is not None and self.event.kind in {"flagged", "token_failed"}:
+        if self.event is not None and self.event.kind in {"flagged", "token_failed", "abandoned"}:
             return "warn"
         return "quiet"
 

@@ -16,9 +16,12 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
+from checkout import client_address
 from checkout.admin import auth, export, queries, timeline
 from checkout.admin.forms import LoginForm, OrderFilterForm
+from checkout.admin.queries import MAX_PAGE
 from checkout.extensions import limiter
+from checkout.logs import quote
 from checkout.models import Order, utcnow
 from checkout.orders import get_order
 
@@ -55,10 +58,12 @@ def login() -> Response | tuple[str, int]:
             message, status = "Enter your username and password.", 422
         elif auth.check_credentials(form.username.data, form.password.data):
             auth.log_in()
-            current_app.logger.info("event=admin_login ip=%s", request.remote_addr)
+            current_app.logger.info("event=admin_login ip=%s", quote(client_address.current().text))
             return redirect(auth.safe_next(request.args.get("next")), 303)
         else:
-            current_app.logger.warning("event=admin_login_refused ip=%s", request.remote_addr)
+            current_app.logger.warning(
+                "event=admin_login_refused ip=%s", quote(client_address.current().text)
+            )
             message, status = "Wrong username or password.", 403
     return render_template("admin/login.html", form=form, message=message), status
 
@@ -75,23 +80,41 @@ def filter_args() -> dict[str, str]:
 
 
 @bp.get("/", strict_slashes=False)
-def orders() -> str:
+def orders() -> tuple[str, int]:
     form = OrderFilterForm(request.args)
-    form.validate()
+    # An invalid filter is explained by its field and ignored; the answer says so: 400.
+    status = 200 if form.validate() else 400
     order_filter = form.to_filter()
     return render_template(
         "admin/orders.html",
         form=form,
-        page=queries.page_of_orders(order_filter, request.args.get("page", 1, type=int)),
+        page=queries.page_of_orders(order_filter, page_number()),
         totals=queries.paid_totals(order_filter),
         filter_args=filter_args(),
-    )
+    ), status
+
+
+def page_number() -> int:
+    """Return the page asked for in the query string (1 when none is).
+
+    :raise 400: for anything but a whole number from 1 to MAX_PAGE.
+    """
+    text = request.args.get("page", "1").strip()
+    # Short and ASCII before int(): Python refuses very long numbers, the database large ones.
+    if text.isascii() and text.isdigit() and len(text) <= 19 and 1 <= int(text) <= MAX_PAGE:
+        return int(text)
+    abort(400, description=f"The page must be a whole number from 1 to {MAX_PAGE}.")
 
 
 @bp.get("/orders.csv")
 def export_csv() -> Response:
     form = OrderFilterForm(request.args)
-    form.validate()
+    if not form.validate():
+        # An export of other orders than asked for would be worse than none.
+        problems = "; ".join(
+            f"{form[name].label.text}: {' '.join(errors)}" for name, errors in form.errors.items()
+        )
+        abort(400, description=f"The filters are not valid — {problems}")
     lines = export.iter_csv(queries.iter_orders(form.to_filter()))
     filename = f"orders-{utcnow():%Y%m%d-%H%M%S}.csv"
     return Response(

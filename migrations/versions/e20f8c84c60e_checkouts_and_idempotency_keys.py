@@ -3,7 +3,7 @@
 Orders gain checkout_id, with at most one live (created or pending) order per checkout.
 
 Revision ID: e20f8c84c60e
-Revises: f481a6470f64
+Revises: 3c7d9a1e5b20
 Create Date: 2026-11-28 11:03:23.931023
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e20f8c84c60e'
-down_revision = 'f481a6470f64'
+down_revision = '3c7d9a1e5b20'
 branch_labels = None
 depends_on = None
 

@@ -8,7 +8,7 @@ import pytest
 
 from app import create_app
 from checkout.admin import auth
-from config import ProductionConfig
+from config import ProductionConfig, TestingConfig
 from tests.admin_helpers import CREDENTIALS, PASSWORD, USERNAME, sign_in
 from tests.conftest import PRODUCTION_SETTINGS, close_app, make_app
 
@@ -178,3 +178,36 @@ def test_password_guessing_is_rate_limited(client):
 
     assert [guess().status_code for _ in range(2)] == [403, 403]
     assert guess().status_code == 429
+
+
+def copy_session(source, target) -> None:
+    """Give `target` the session cookie of `source`, as a thief would copy it."""
+    target.set_cookie("session", source.get_cookie("session").value)
+
+
+def test_sign_out_revokes_a_copied_session_cookie(app, client):
+    sign_in(client)
+    thief = app.test_client()
+    copy_session(client, thief)
+    assert thief.get("/admin/").status_code == 200
+    client.post("/admin/logout")
+    assert thief.get("/admin/").status_code == 303
+    sign_in(client)  # signing in again gives a new session that works
+    assert client.get("/admin/").status_code == 200
+    assert thief.get("/admin/").status_code == 303
+
+
+def test_sign_out_on_one_worker_revokes_the_session_on_every_other(database_url):
+    # Two apps on one database stand for two workers (or machines) behind the proxy.
+    first = make_app(database_url, **CREDENTIALS)
+    second = create_app(TestingConfig, {"SQLALCHEMY_DATABASE_URI": database_url, **CREDENTIALS})
+    try:
+        browser, elsewhere = first.test_client(), second.test_client()
+        sign_in(browser)
+        copy_session(browser, elsewhere)
+        assert elsewhere.get("/admin/").status_code == 200
+        browser.post("/admin/logout")
+        assert elsewhere.get("/admin/").status_code == 303
+    finally:
+        close_app(second)
+        close_app(first)

@@ -82,13 +82,28 @@ def test_search_by_request_id_finds_that_order(admin, orders):
             "The end date is before the start date.",
             ["dave", "carol"],
         ),
+        (
+            {"date_to": "9999-12-31"},
+            "Choose an end date before 9999-12-31.",
+            ["dave", "carol", "bob", "alice"],
+        ),
+        (
+            {"q": "al\x00ice"},
+            "The search cannot contain control characters.",
+            ["dave", "carol", "bob", "alice"],
+        ),
+        (
+            {"q": "\x1b[2J"},
+            "The search cannot contain control characters.",
+            ["dave", "carol", "bob", "alice"],
+        ),
     ],
 )
 def test_an_invalid_filter_is_explained_and_only_it_is_ignored(
     admin, orders, query, message, expected
 ):
     response = admin.get("/admin/", query_string=query)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert message in html.unescape(response.text)
     assert shown(response) == [orders[login] for login in expected]
 

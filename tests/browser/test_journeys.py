@@ -110,6 +110,25 @@ def test_redirect_mode_sends_the_customer_to_the_hosted_page_and_back(
     expect(page).to_have_url(re.compile(re.escape(site.url) + r"/orders/[\w-]+(/success)?$"))
 
 
+def test_redirect_to_an_allowed_gateway_host_is_not_blocked_by_our_csp(
+    start_site: Callable[..., LiveServer], page: Page
+) -> None:
+    # The sandbox's hosted form, reached under another name of the same server, stands for
+    # a gateway page on a host of GATEWAY_ALLOWED_REDIRECT_HOSTS (e.g. pay.cactusgino.com).
+    site = start_site(SANDBOX_REDIRECT=True)
+    other_name = site.url.replace("127.0.0.1", "localhost")
+    site.app.config["PUBLIC_BASE_URL"] = other_name  # where the sandbox's redirect_url points
+    site.app.config["GATEWAY_ALLOWED_REDIRECT_HOSTS"] = [other_name.split("//")[1]]
+    page.goto(site.url + "/")
+    fill_checkout(page, method="card")
+
+    page.get_by_role("button", name="Continue to payment").click()
+
+    page.wait_for_url(re.compile(re.escape(other_name) + r"/sandbox/api/jsapi/open/[\w-]+/$"))
+    page.locator(PAY).click()
+    expect(page.get_by_role("heading", name="Payment received")).to_be_visible()
+
+
 def test_validation_error_shows_next_to_its_field_and_keeps_the_rest(
     site: LiveServer, page: Page
 ) -> None:

@@ -1,0 +1,39 @@
+"""Every customer page carries tokens or order data: no browser or proxy may keep a copy."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.admin_helpers import CREDENTIALS, sign_in
+from tests.conftest import make_order
+
+CUSTOMER_PAGES = [
+    ("GET", "/"),
+    ("POST", "/"),  # a refused form, with the customer's details in it
+    ("GET", "/pay/{id}"),
+    ("GET", "/orders/{id}"),
+    ("GET", "/orders/{id}/success"),
+    ("GET", "/orders/{id}/fail"),
+    ("GET", "/orders/{id}/status"),
+    ("GET", "/orders/no-such-order"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), CUSTOMER_PAGES)
+def test_customer_pages_are_never_stored(app, client, method, path):
+    with app.app_context():
+        order = make_order()
+    response = client.open(path.format(id=order.request_id), method=method, data={})
+    assert response.status_code in {200, 404, 422}
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize("app_overrides", [CREDENTIALS])
+@pytest.mark.parametrize("path", ["/admin/login", "/admin/", "/admin/orders/{id}"])
+def test_admin_pages_are_never_stored(app, client, path):
+    with app.app_context():
+        order = make_order()
+    sign_in(client)
+    response = client.get(path.format(id=order.request_id))
+    assert response.status_code in {200, 303}
+    assert response.headers["Cache-Control"] == "no-store"
