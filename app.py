@@ -11,7 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from checkout import config_checks, errors, i18n, logs, security, signals
+from checkout import config_checks, errors, i18n, logs, routing, security, signals
 from checkout.extensions import csrf, db, limiter, migrate
 from config import Config, config_from_env
 
@@ -28,6 +28,7 @@ def create_app(
     configure(app, config_class or config_from_env(), test_config)
     configure_logger(app)
     register_extensions(app)
+    register_url_converters(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_template_filters(app)
@@ -85,6 +86,11 @@ def register_extensions(app: Flask) -> None:
     i18n.init_app(app)
     security.init_app(app)
     signals.init_app(app)
+
+
+def register_url_converters(app: Flask) -> None:
+    # Before the blueprints: a rule finds its converter when it is added.
+    routing.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

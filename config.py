@@ -48,6 +48,19 @@ def env_map(name: str) -> dict[str, str]:
     return {key.strip().lower(): value.strip() for key, _, value in pairs}
 
 
+def env_number(name: str, default: str, kind: type[int] | type[float]) -> int | float | str:
+    """Return a numeric environment variable, or its raw text when it is not a number.
+
+    Start-up checks then refuse the text by the setting's name, where a `ValueError` here
+    would stop the app with a traceback that names nothing.
+    """
+    raw = env(name, default) or default
+    try:
+        return kind(raw)
+    except ValueError:
+        return raw
+
+
 def env_list(name: str, default: str = "") -> list[str]:
     """Return a comma-separated environment variable as a list of trimmed items."""
     raw = env(name, default) or ""
@@ -80,8 +93,8 @@ class Config:
     SITE_ID = env("SITE_ID", DEV_SITE_ID)
     GATEWAY_SECRET = env("GATEWAY_SECRET", DEV_GATEWAY_SECRET)
     GATEWAY_SIGNATURE_SCHEME = env("GATEWAY_SIGNATURE_SCHEME", "hmac-sha256")
-    GATEWAY_TIMEOUT = float(env("GATEWAY_TIMEOUT", "10"))
-    GATEWAY_CONNECT_TIMEOUT = float(env("GATEWAY_CONNECT_TIMEOUT", "3.05"))
+    GATEWAY_TIMEOUT = env_number("GATEWAY_TIMEOUT", "10", float)
+    GATEWAY_CONNECT_TIMEOUT = env_number("GATEWAY_CONNECT_TIMEOUT", "3.05", float)
     PUBLIC_BASE_URL = env("PUBLIC_BASE_URL")
     # Host header values accepted (Flask's setting; others get 400). Unset: any host when
     # PUBLIC_BASE_URL is set, else only this machine's loopback names (see create_app).
@@ -103,7 +116,7 @@ class Config:
     TRUSTED_LOGINS = env("TRUSTED_LOGINS")
 
     CALLBACK_STATUS_MAP = {**DEFAULT_STATUS_MAP, **env_map("GATEWAY_STATUS_MAP")}
-    CALLBACK_MAX_BYTES = int(env("CALLBACK_MAX_BYTES", str(64 * 1024)))
+    CALLBACK_MAX_BYTES = env_number("CALLBACK_MAX_BYTES", str(64 * 1024), int)
 
     SANDBOX_ENABLED = env_bool("SANDBOX_ENABLED", True)
     SANDBOX_REDIRECT = env_bool("SANDBOX_REDIRECT", False)
@@ -112,8 +125,8 @@ class Config:
     # `/callback` on the site of success_url.
     SANDBOX_CALLBACK_URL = env("SANDBOX_CALLBACK_URL")
     # 6 tries, waiting 2, 4, 8, 16 and 32 s between them: about a minute, like real gateways.
-    SANDBOX_CALLBACK_TRIES = int(env("SANDBOX_CALLBACK_TRIES", "6"))
-    SANDBOX_CALLBACK_BACKOFF = float(env("SANDBOX_CALLBACK_BACKOFF", "2"))
+    SANDBOX_CALLBACK_TRIES = env_number("SANDBOX_CALLBACK_TRIES", "6", int)
+    SANDBOX_CALLBACK_BACKOFF = env_number("SANDBOX_CALLBACK_BACKOFF", "2", float)
 
     # Callbacks from other networks get 403 when set (comma-separated CIDRs).
     CALLBACK_ALLOWED_NETWORKS = env_list("CALLBACK_ALLOWED_NETWORKS")
@@ -123,9 +136,9 @@ class Config:
     RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     # Worker processes serving the app (gunicorn.conf.py sets it), for the start-up warnings.
-    WORKERS = int(env("WEB_CONCURRENCY", "1"))
+    WORKERS = env_number("WEB_CONCURRENCY", "1", int)
     # How many reverse proxies / load balancers stand in front of the app (X-Forwarded-*).
-    PROXY_FIX_HOPS = int(env("PROXY_FIX_HOPS", "0"))
+    PROXY_FIX_HOPS = env_number("PROXY_FIX_HOPS", "0", int)
 
     WTF_CSRF_TIME_LIMIT = None  # a customer may leave the form open for a while
     MAX_CONTENT_LENGTH = 1024 * 1024
@@ -154,7 +167,7 @@ class ProductionConfig(Config):
     SANDBOX_ENABLED = env_bool("SANDBOX_ENABLED", False)
     # No development default: unset, the Checkouts API is off.
     MERCHANT_API_KEY = env("MERCHANT_API_KEY")
-    PROXY_FIX_HOPS = int(env("PROXY_FIX_HOPS", "1"))
+    PROXY_FIX_HOPS = env_number("PROXY_FIX_HOPS", "1", int)
     SESSION_COOKIE_SECURE = True
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -110,7 +110,7 @@ def closed_page(checkout: Checkout) -> tuple[str, int] | None:
     ), status
 
 
-@bp.get("/c/<checkout_id>")
+@bp.get("/c/<request_id:checkout_id>")
 def checkout_page(checkout_id: str) -> tuple[str, int]:
     checkout = checkout_or_404(checkout_id)
     # The session exists before the first post, so that a double first post is one session.
@@ -118,7 +118,7 @@ def checkout_page(checkout_id: str) -> tuple[str, int]:
     return closed_page(checkout) or render_page(checkout, checkout_form(checkout, posted=False))
 
 
-@bp.post("/c/<checkout_id>")
+@bp.post("/c/<request_id:checkout_id>")
 @limiter.limit(lambda: current_app.config["CHECKOUT_RATE_LIMIT"])
 def submit_checkout_page(checkout_id: str) -> Response | tuple[str, int]:
     checkout = checkout_or_404(checkout_id)

@@ -36,6 +36,14 @@ class ConfigError(ValueError):
     """A setting is missing or wrong; the message names it and says what to do."""
 
 
+# Settings read as whole numbers, by the environment variable an operator sets.
+WHOLE_NUMBERS = {
+    "WORKERS": "WEB_CONCURRENCY",
+    "PROXY_FIX_HOPS": "PROXY_FIX_HOPS",
+    "SANDBOX_CALLBACK_TRIES": "SANDBOX_CALLBACK_TRIES",
+}
+
+
 def check(config: Mapping[str, Any]) -> None:
     """Check every setting; in production also the secrets, URLs and the sandbox.
 
@@ -60,6 +68,10 @@ def check_general(config: Mapping[str, Any]) -> None:
         if not catalogue.is_iso_currency(code):
             raise ConfigError(f"CHECKOUT_MAX_AMOUNTS: {code!r} is not an ISO 4217 code")
         _check_amount("CHECKOUT_MAX_AMOUNTS", limit, code)
+    for name in ("MERCHANT_ID", "PUBLIC_BASE_URL"):
+        # Both go into every obtain_token we sign: see signing.is_signable_text.
+        if not signing.is_signable_text(config[name] or ""):
+            raise ConfigError(f"{name} must not contain &, = or control characters")
     if _site_id(config) is None:
         raise ConfigError("SITE_ID must be the integer site id from the gateway's cabinet")
     for name in ("CHECKOUT_RATE_LIMIT", "ADMIN_LOGIN_RATE_LIMIT"):
@@ -76,6 +88,11 @@ def check_general(config: Mapping[str, Any]) -> None:
             raise ConfigError(f"{name} must be a positive number of seconds, not {seconds!r}")
     if not (isinstance(config["CALLBACK_MAX_BYTES"], int) and config["CALLBACK_MAX_BYTES"] > 0):
         raise ConfigError("CALLBACK_MAX_BYTES must be a positive number of bytes")
+    for name, variable in WHOLE_NUMBERS.items():
+        if not (isinstance(config[name], int) and config[name] >= 0):
+            raise ConfigError(f"{variable} must be a whole number, not {config[name]!r}")
+    if not (isinstance(config["SANDBOX_CALLBACK_BACKOFF"], int | float)):
+        raise ConfigError("SANDBOX_CALLBACK_BACKOFF must be a number of seconds")
     if config["CUSTOMER_TYPE"] not in set(catalogue.CustomerType):
         raise ConfigError("CUSTOMER_TYPE must be 'trust' or 'regular'")
     for word, state in config["CALLBACK_STATUS_MAP"].items():

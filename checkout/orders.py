@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
 from checkout.extensions import db
-from checkout.gateway import GatewayClient, GatewayError, TokenRequest
+from checkout.gateway import GatewayClient, GatewayError, TokenAnswer, TokenRequest
 from checkout.logs import quote
 from checkout.models import (
     REQUEST_ID_LENGTH,
@@ -140,10 +140,18 @@ def request_payment(order: Order, client: GatewayClient, token_request: TokenReq
         failure = GatewayError(f"gateway call failed: {type(error).__name__}")
         fail_token_request(order, failure)
         raise failure from None
-    set_status(
+    record_token(order, answer)
+
+
+def record_token(order: Order, answer: TokenAnswer) -> None:
+    """Keep the payment key (or redirect) on any order still open, and commit.
+
+    A `pending` callback may have arrived before obtain_token returned: the key belongs
+    on the order all the same, or the payment page would wait for it until expiry.
+    """
+    move_open_order(
         order,
         OrderStatus.PENDING,
-        expected=OrderStatus.CREATED,
         kind="token_received",
         detail={"key": bool(answer.key), "redirect_url": answer.redirect_url},
         gateway_key=answer.key,
@@ -152,18 +160,39 @@ def request_payment(order: Order, client: GatewayClient, token_request: TokenReq
 
 
 def fail_token_request(order: Order, error: GatewayError) -> None:
-    """Mark an order failed because no payment key could be had, and say why."""
+    """Mark an order failed because no payment key could be had, and say why.
+
+    From any open state: a `pending` callback that came first must not leave the customer
+    waiting for a key that will never come.
+    """
     current_app.logger.warning(
         "event=obtain_token_failed request_id=%s reason=%s", order.request_id, quote(error.reason)
     )
-    set_status(
+    move_open_order(
         order,
         OrderStatus.FAILED,
-        expected=OrderStatus.CREATED,
         kind="token_failed",
         detail={"reason": error.reason},
         error=error.reason,
     )
+
+
+def move_open_order(
+    order: Order, new: OrderStatus, *, kind: str, detail: dict[str, Any], **values: Any
+) -> None:
+    """Move an order from whatever open state it is in to `new`, and commit.
+
+    A final state is never overwritten: the news then only joins the order's timeline.
+    """
+    for _attempt in range(MAX_TRANSITION_ATTEMPTS):
+        current = order.order_status
+        if current.is_final:
+            record_event(order, kind, detail=detail)
+            db.session.commit()
+            return
+        if set_status(order, new, expected=current, kind=kind, detail=detail, **values):
+            return
+    raise RuntimeError(f"order {order.request_id} kept changing under {kind}")
 
 
 def decide(
@@ -172,14 +201,15 @@ def decide(
     """Return the state an authentic callback moves an order to, and the outcome to record.
 
     `paid` is final; money received wins over an earlier fail or expiry; a report that
-    repeats the current state changes nothing; other news about a closed order is kept
-    on record but not applied.
+    repeats the current state changes nothing; a failure reported after paid is kept
+    for review; other news about a closed order (a late `processing`) is kept on record
+    but not applied.
     """
     if reported == current:
         return None, CallbackOutcome.DUPLICATE
     if reported == OrderStatus.PAID:
         return OrderStatus.PAID, CallbackOutcome.ACCEPTED
-    if current == OrderStatus.PAID:
+    if current == OrderStatus.PAID and reported.is_final:
         return None, CallbackOutcome.IGNORED_AFTER_PAID
     if current.is_final or reported == OrderStatus.CREATED:
         return None, CallbackOutcome.IGNORED_FINAL

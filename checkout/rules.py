@@ -10,12 +10,10 @@ from __future__ import annotations
 from flask import current_app
 from flask_babel import gettext, ngettext
 
-from checkout import catalogue
+from checkout import catalogue, signing
 from checkout.money import amount_limits, format_minor, to_minor
 
 MAX_LOGIN_LENGTH = 64
-# `&` and `=` would make the signed `name=value&…` string ambiguous (DESIGN §4).
-FORBIDDEN_LOGIN_CHARACTERS = frozenset("&=")
 
 
 class RuleError(ValueError):
@@ -26,7 +24,7 @@ def check_site_login(text: str | None) -> str:
     """Return the login trimmed.
 
     :raise RuleError: when it is empty, too long, or holds `&`, `=` or a character that
-        cannot be printed (control characters among them).
+        cannot be printed: the login is signed (see `signing.is_signable_text`).
     """
     login = (text or "").strip()
     if not login:
@@ -39,10 +37,8 @@ def check_site_login(text: str | None) -> str:
                 MAX_LOGIN_LENGTH,
             )
         )
-    if not login.isprintable():
-        raise RuleError(gettext("Your login contains characters that cannot be printed."))
-    if FORBIDDEN_LOGIN_CHARACTERS & set(login):
-        raise RuleError(gettext("Your login must not contain “&” or “=”."))
+    if not signing.is_signable_text(login):
+        raise RuleError(gettext("Your login must not contain &, = or unprintable characters."))
     return login
 
 

@@ -197,7 +197,7 @@ def order_or_404(request_id: str) -> Order:
     return order
 
 
-@bp.get("/pay/<request_id>")
+@bp.get("/pay/<request_id:request_id>")
 def pay(request_id: str) -> Response | str:
     order = order_or_404(request_id)
     if order.order_status.is_final:
@@ -208,25 +208,25 @@ def pay(request_id: str) -> Response | str:
     return render_template("checkout/pay.html", order=order, form_url=form_url)
 
 
-@bp.get("/orders/<request_id>")
+@bp.get("/orders/<request_id:request_id>")
 def order_page(request_id: str) -> str:
     order = order_or_404(request_id)
     status_label = STATUS_LABELS.get(order.status, order.status)
     return render_template("checkout/order.html", order=order, status_label=status_label)
 
 
-@bp.get("/orders/<request_id>/success")
+@bp.get("/orders/<request_id:request_id>/success")
 def order_success(request_id: str) -> str:
     # The redirect proves nothing: the page shows what the verified callbacks said.
     return order_page(request_id)
 
 
-@bp.get("/orders/<request_id>/fail")
+@bp.get("/orders/<request_id:request_id>/fail")
 def order_fail(request_id: str) -> str:
     return order_page(request_id)
 
 
-@bp.get("/orders/<request_id>/status")
+@bp.get("/orders/<request_id:request_id>/status")
 def order_status(request_id: str) -> Response:
     summary = order_summary(request_id)
     if summary is None:

@@ -116,7 +116,7 @@ def test_request_and_state_change_logs_are_structured_and_mask_secrets(app, clie
     )
     assert any(
         "event=request" in line
-        and "route=/orders/<request_id>/status" in line
+        and "route=/orders/<request_id:request_id>/status" in line
         and f"request_id={order.request_id}" in line
         for line in lines
     )

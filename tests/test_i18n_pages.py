@@ -54,8 +54,8 @@ PAGES: dict[str, tuple[Page, int]] = {
         refused_form(amount="90.001", site_login="a" * 65),
         422,
     ),
-    "refused form, whole-number currency and an unprintable login": (
-        refused_form(amount="1.5", currency="IDR", site_login="alice\x07"),
+    "refused form, too many decimals for IDR and an unprintable login": (
+        refused_form(amount="1.505", currency="IDR", site_login="alice\x07"),
         422,
     ),
     "refused form, over the limit and unknown choices": (
@@ -229,8 +229,8 @@ def test_gateway_refusal_reads_in_russian(refused_app: Flask) -> None:
             "Для EUR допускается не более 2 знаков после запятой.",
         ),
         (
-            {"amount": "1.5", "currency": "IDR"},
-            "У валюты IDR нет дробных единиц: введите целое число.",
+            {"amount": "1.505", "currency": "IDR"},
+            "Для IDR допускается не более 2 знаков после запятой.",
         ),
         (
             {"amount": "1000000.01"},
@@ -278,7 +278,7 @@ def test_login_length_message_uses_the_languages_plural(
         ("uk", 9050, "UAH", f"90,50{NBSP}₴"),
         ("az", 123456, "AZN", f"1.234,56{NBSP}₼"),
         ("en", 123456, "USD", "$1,234.56"),
-        ("ru", 9000, "IDR", f"9{NBSP}000{NBSP}IDR"),
+        ("ru", 9000, "IDR", f"90,00{NBSP}IDR"),
     ],
 )
 def test_order_amount_is_formatted_for_the_locale(

@@ -59,6 +59,8 @@ def test_good_production_settings_start_without_the_sandbox(production):
         ({"GATEWAY_SECRET": DEV_GATEWAY_SECRET}, "GATEWAY_SECRET"),
         ({"MERCHANT_ID": ""}, "MERCHANT_ID"),
         ({"MERCHANT_ID": DEV_MERCHANT_ID}, "MERCHANT_ID"),
+        ({"MERCHANT_ID": "super&key"}, "MERCHANT_ID"),
+        ({"PUBLIC_BASE_URL": "https://shop.example/?shop=1"}, "PUBLIC_BASE_URL"),
         ({"SITE_ID": DEV_SITE_ID}, "SITE_ID"),
         ({"SITE_ID": "abc"}, "SITE_ID"),
         ({"SITE_ID": "09999"}, "SITE_ID"),
@@ -231,15 +233,15 @@ def test_production_forms_need_a_same_origin_referer_and_we_never_strip_it(produ
     assert post(Referer=f"{base}/admin/login").status_code == 303
 
 
-def test_trusted_logins_in_the_environment_stop_start_up_saying_why(tmp_path):
-    """Read from the real environment, as an operator's old deployment would set it."""
+def start_from_environment(tmp_path: Path, **variables: str) -> subprocess.CompletedProcess:
+    """Create the app in a new process from real environment variables, as a deploy would."""
     environment = {
         **os.environ,
         "APP_ENV": "development",
-        "TRUSTED_LOGINS": "vip",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'dev.sqlite3'}",
+        **variables,
     }
-    started = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-c", "from app import create_app; create_app()"],
         env=environment,
         cwd=Path(__file__).resolve().parent.parent,
@@ -247,7 +249,30 @@ def test_trusted_logins_in_the_environment_stop_start_up_saying_why(tmp_path):
         text=True,
         timeout=60,
     )
+
+
+def test_trusted_logins_in_the_environment_stop_start_up_saying_why(tmp_path):
+    started = start_from_environment(tmp_path, TRUSTED_LOGINS="vip")
     assert started.returncode == 1
     assert "Configuration error: TRUSTED_LOGINS was removed: a login typed into the open form" in (
         started.stderr
     )
+
+
+@pytest.mark.parametrize(
+    "variable",
+    [
+        "GATEWAY_TIMEOUT",
+        "GATEWAY_CONNECT_TIMEOUT",
+        "CALLBACK_MAX_BYTES",
+        "WEB_CONCURRENCY",
+        "PROXY_FIX_HOPS",
+        "SANDBOX_CALLBACK_TRIES",
+        "SANDBOX_CALLBACK_BACKOFF",
+    ],
+)
+def test_a_number_setting_that_is_not_a_number_is_refused_by_name(tmp_path, variable):
+    started = start_from_environment(tmp_path, **{variable: "ten"})
+    assert started.returncode == 1
+    assert "Traceback" not in started.stderr
+    assert f"Configuration error: {variable} must be" in started.stderr

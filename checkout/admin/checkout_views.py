@@ -57,7 +57,7 @@ def qr_code(url: str) -> Markup:
     return Markup(svg)
 
 
-@bp.get("/checkouts/<checkout_id>")
+@bp.get("/checkouts/<request_id:checkout_id>")
 def checkout_detail(checkout_id: str) -> str:
     checkout = checkouts.get_checkout(checkout_id)
     if checkout is None:

@@ -107,7 +107,7 @@ def answer(stored: StoredAnswer) -> Response:
     return response
 
 
-@bp.get("/checkouts/<checkout_id>")
+@bp.get("/checkouts/<request_id:checkout_id>")
 def get_checkout(checkout_id: str) -> Response:
     checkout = checkouts.get_checkout(checkout_id)
     if checkout is None:
@@ -115,7 +115,7 @@ def get_checkout(checkout_id: str) -> Response:
     return jsonify(checkout_object(checkout))
 
 
-@bp.get("/orders/<request_id>")
+@bp.get("/orders/<request_id:request_id>")
 def get_order_object(request_id: str) -> Response:
     order = get_order(request_id)
     if order is None:
