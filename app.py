@@ -104,10 +104,12 @@ def register_url_converters(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from checkout import admin, callback_views, sandbox, views
+    from checkout import admin, api, callback_views, checkout_views, sandbox, views
 
     app.register_blueprint(views.bp)
+    app.register_blueprint(checkout_views.bp)
     app.register_blueprint(callback_views.bp)
+    api.init_app(app)
     sandbox.init_app(app)
     admin.init_app(app)
 

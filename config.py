@@ -11,6 +11,9 @@ DEV_SECRET_KEY = "dev-only-secret-key-change-me"
 DEV_GATEWAY_SECRET = "sandbox-secret"
 DEV_MERCHANT_ID = "sandbox-merchant"
 DEV_SITE_ID = "9999"
+# The Checkouts API key of development and tests, documented in docs/api.md; production
+# refuses it.
+DEV_MERCHANT_API_KEY = "dev-merchant-api-key"
 # The demo's webhook secret (base64 of "cactus-checkout-demo-webhook-key"); never in production.
 DEV_WEBHOOK_SECRET = "whsec_Y2FjdHVzLWNoZWNrb3V0LWRlbW8td2ViaG9vay1rZXk="
 DEFAULT_WEBHOOK_RETRY_DELAYS = "5,300,1800,7200,18000,36000,36000"
@@ -104,7 +107,12 @@ class Config:
     # Largest amount a customer may pay, in major units, and per-currency overrides.
     CHECKOUT_MAX_AMOUNT = env("CHECKOUT_MAX_AMOUNT", "1000000")
     CHECKOUT_MAX_AMOUNTS = env_list("CHECKOUT_MAX_AMOUNTS")
-    # The customer never declares itself trusted: every open-form order gets this.
+    # The open form at `/`: 0 leaves only checkouts created by the merchant (Checkouts API).
+    OPEN_CHECKOUT = env_bool("OPEN_CHECKOUT", True)
+    # Bearer key of the Checkouts API (/api/v1); the API answers 404 when it is empty.
+    MERCHANT_API_KEY = env("MERCHANT_API_KEY", DEV_MERCHANT_API_KEY)
+    # The customer never declares itself trusted: every open-form order gets this, and a
+    # checkout's orders what its merchant said (default this too).
     CUSTOMER_TYPE = env("CUSTOMER_TYPE", "regular")
     # Removed: it trusted whoever typed a listed login. Read only so that start-up refuses
     # it rather than ignore it silently (config_checks).
@@ -177,6 +185,8 @@ class ProductionConfig(Config):
 
     APP_ENV = "production"
     SANDBOX_ENABLED = env_bool("SANDBOX_ENABLED", False)
+    # No development default: unset, the Checkouts API is off.
+    MERCHANT_API_KEY = env("MERCHANT_API_KEY")
     PROXY_FIX_HOPS = env_number("PROXY_FIX_HOPS", "1", int)
     SESSION_COOKIE_SECURE = True
     SESSION_COOKIE_HTTPONLY = True

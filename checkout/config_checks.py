@@ -18,6 +18,7 @@ from checkout.webhooks import delivery as webhook_delivery
 from checkout.webhooks import signing as webhook_signing
 from config import (
     DEV_GATEWAY_SECRET,
+    DEV_MERCHANT_API_KEY,
     DEV_MERCHANT_ID,
     DEV_SECRET_KEY,
     DEV_SITE_ID,
@@ -27,6 +28,8 @@ from config import (
 ORDER_STATES = {"pending", "paid", "failed", "expired"}
 REDIRECT_HOST = re.compile(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?", re.IGNORECASE)
 MIN_SECRET_KEY_LENGTH = 32
+# The Checkouts API's bearer key: as long as SECRET_KEY, too long to guess online.
+MIN_API_KEY_LENGTH = 32
 # Shorter secrets could be guessed offline from a single signed message.
 MIN_GATEWAY_SECRET_LENGTH = 16
 # A signed callback alone takes a few hundred bytes: below this, genuine ones get 413.
@@ -201,8 +204,19 @@ def check_production(config: Mapping[str, Any]) -> None:
     _require("SQLALCHEMY_DATABASE_URI", config, name="DATABASE_URL")
     if config["GATEWAY_BASE_URL"] and urlsplit(config["GATEWAY_BASE_URL"]).scheme != "https":
         raise ConfigError("GATEWAY_BASE_URL must be https:// in production")
+    check_api_key(config.get("MERCHANT_API_KEY"))
     if config["MERCHANT_WEBHOOK_URL"]:
         check_production_webhooks(config)
+
+
+def check_api_key(key: str | None) -> None:
+    """Refuse the development API key or a short one; no key at all turns the API off."""
+    if key is None:
+        return
+    if key == DEV_MERCHANT_API_KEY:
+        raise ConfigError("MERCHANT_API_KEY is still the development default")
+    if len(key) < MIN_API_KEY_LENGTH:
+        raise ConfigError(f"MERCHANT_API_KEY must be at least {MIN_API_KEY_LENGTH} characters")
 
 
 def check_production_webhooks(config: Mapping[str, Any]) -> None:

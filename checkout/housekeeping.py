@@ -17,9 +17,11 @@ from sqlalchemy import String, bindparam, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
+from checkout.checkouts import expire_due_checkouts
 from checkout.commands import parse_duration
 from checkout.expiry import expire_stale_orders
 from checkout.extensions import db
+from checkout.idempotency import purge_keys
 from checkout.models import utcnow
 
 EXTENSION = "housekeeping"
@@ -111,7 +113,19 @@ def expire_orders() -> str:
     return f"expired={report.expired} failed={report.failed} skipped={report.skipped}"
 
 
+def expire_checkouts() -> str:
+    """Expire the checkouts whose time is up (as `flask checkouts housekeeping`)."""
+    return f"expired={expire_due_checkouts()}"
+
+
+def purge_idempotency_keys() -> str:
+    """Forget Idempotency-Keys older than they are kept (as `flask checkouts housekeeping`)."""
+    return f"purged={purge_keys()}"
+
+
 def init_app(app: Flask) -> None:
-    """Register the core's own chores."""
+    """Register the chores of the orders and of the Checkouts API."""
     interval = timedelta(seconds=app.config["HOUSEKEEPING_INTERVAL"])
     register(app, "expire_orders", expire_orders, interval)
+    register(app, "expire_checkouts", expire_checkouts, interval)
+    register(app, "purge_idempotency_keys", purge_idempotency_keys, interval)

@@ -25,6 +25,7 @@ from checkout.models import (
     OrderStatus,
     utcnow,
 )
+from checkout.settlement import settle_checkout
 from checkout.webhooks import outbox
 from checkout.webhooks.models import EventType
 
@@ -252,6 +253,8 @@ def apply_gateway_status(
         if compare_and_set(
             order, target, expected=current, kind="callback", detail=detail, **values
         ):
+            if target == OrderStatus.PAID and not settle_checkout(order):
+                flag_for_review(order, "paid after its checkout was paid by another order")
             return outcome
         # Another process moved the order between our read and our write: look again.
         db.session.refresh(order)

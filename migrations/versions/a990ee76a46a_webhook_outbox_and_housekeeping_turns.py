@@ -1,7 +1,7 @@
 """webhook outbox and housekeeping turns
 
 Revision ID: a990ee76a46a
-Revises: 3c7d9a1e5b20
+Revises: e20f8c84c60e
 Create Date: 2026-11-28 11:05:17.135388
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a990ee76a46a'
-down_revision = '3c7d9a1e5b20'
+down_revision = 'e20f8c84c60e'
 branch_labels = None
 depends_on = None
 

@@ -13,6 +13,7 @@ from checkout.expiry import expire_orders
 from checkout.extensions import db
 from checkout.models import Order, OrderStatus
 from checkout.orders import compare_and_set, get_order
+from tests.api_helpers import AUTH, new_checkout, pay_at_checkout, request_id_from
 from tests.callback_helpers import callback_for
 from tests.conftest import close_app, make_app, make_order, serve
 from tests.test_callback_concurrency import fire_at_once
@@ -63,6 +64,21 @@ def test_a_paid_callback_writes_one_order_paid_event_with_the_order_object(app):
     assert (data["site_login"], data["method"]) == ("alice", "card")
     assert data["checkout_id"] is None and data["metadata"] is None
     assert RFC3339.match(data["created_at"]) and RFC3339.match(data["paid_at"])
+
+
+def test_the_data_is_the_api_order_object_with_the_checkout_and_its_metadata(app):
+    client = app.test_client()
+    checkout = new_checkout(client, metadata={"invoice": 17, "note": "ünïcode"})
+    request_id = request_id_from(pay_at_checkout(client, checkout))
+    with app.app_context():
+        order = get_order(request_id)
+    assert post_callback(app, order).status_code == 200
+
+    [event] = outbox(app)
+    data = payload(event)["data"]
+    assert data["checkout_id"] == checkout["id"]
+    assert data["metadata"] == {"invoice": 17, "note": "ünïcode"}
+    assert data == client.get(f"/api/v1/orders/{request_id}", headers=AUTH).get_json()
 
 
 @pytest.mark.parametrize(

@@ -8,14 +8,15 @@ import time
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
 from app import create_app
 from checkout import housekeeping
 from checkout.extensions import db
-from checkout.models import Order, utcnow
+from checkout.models import Checkout, IdempotencyKey, Order, utcnow
 from checkout.webhooks import EXTENSION
 from config import Config
+from tests.api_helpers import post_checkout_api
 from tests.callback_helpers import callback_for
 from tests.conftest import close_app, make_app, make_order
 from tests.fake_gateway import Reply, fake_gateway
@@ -149,3 +150,29 @@ def test_the_worker_closes_stale_orders(database_url):
         close_app(app)
     assert statuses == {stale.id: "expired", fresh.id: "pending", stuck.id: "failed"}
     assert [event.type for event in events] == ["order.expired", "order.failed"]
+
+
+def test_the_worker_runs_the_checkouts_api_chores(database_url):
+    """Checkouts whose time is up expire; Idempotency-Keys older than a day are forgotten."""
+    app = make_app(database_url, **webhook_settings())
+    client = app.test_client()
+    try:
+        checkout = post_checkout_api(
+            client,
+            {"site_login": "alice", "amount": 9000, "currency": "KZT"},
+            **{"Idempotency-Key": "key-1"},
+        ).get_json()
+        with app.app_context():
+            db.session.execute(update(Checkout).values(expires_at=utcnow() - timedelta(seconds=1)))
+            db.session.execute(
+                update(IdempotencyKey).values(created_at=utcnow() - timedelta(days=2))
+            )
+            db.session.commit()
+        deliver_due(app)
+        with app.app_context():
+            status = db.session.scalar(select(Checkout.status))
+            keys = db.session.scalar(select(func.count()).select_from(IdempotencyKey))
+    finally:
+        close_app(app)
+    assert checkout["status"] == "open"
+    assert (status, keys) == ("expired", 0)
