@@ -10,10 +10,10 @@ from flask import Flask
 
 from checkout.extensions import csrf
 from checkout.gateway_config import SANDBOX_PREFIX
+from checkout.loopback import LoopbackServer
 from checkout.sandbox import models  # noqa: F401  (registers the table)
 from checkout.sandbox.commands import sandbox_cli
 from checkout.sandbox.delivery import Deliveries
-from checkout.sandbox.server import LoopbackServer
 from checkout.sandbox.views import KeyConverter, bp
 
 
@@ -25,7 +25,7 @@ class Sandbox:
         self.deliveries = Deliveries()
 
     def api_base_url(self) -> str:
-        """Return the base URL our server uses to call the sandbox (see `server`)."""
+        """Return the base URL our server uses to call the sandbox (see `checkout.loopback`)."""
         return self.loopback.api_base_url()
 
     def shutdown(self) -> None:

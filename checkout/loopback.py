@@ -1,10 +1,12 @@
-"""A loopback HTTP listener through which our server calls its own embedded sandbox.
+"""A loopback HTTP listener through which our server calls its own routes over HTTP.
 
-Calling the sandbox through the public port would deadlock a server whose workers are all
-busy waiting for themselves (gunicorn's sync workers, one request per process). Each process
-therefore serves the same app on its own loopback port from a daemon thread, started on
-first use, and the gateway client posts there: real HTTP, no in-process shortcut, and no
-worker of the public pool is ever needed to answer it.
+Calling this site through its public port from inside a request would deadlock a server
+whose workers are all busy waiting for themselves (gunicorn's sync workers, one request per
+process). Each process therefore serves the same app on its own loopback port from a daemon
+thread, started on first use, and the caller posts there: real HTTP, no in-process shortcut,
+and no worker of the public pool is ever needed to answer it. The embedded sandbox (our
+server asking its gateway for a key) and the demo shop (a merchant's server calling the
+Checkouts API) each run one, each serving only its own path prefix.
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ POLL_INTERVAL = 0.05
 class OnlyUnder:
     """WSGI middleware answering 404 outside one path prefix.
 
-    The listener exists for the sandbox alone: the rest of the site stays behind the public
-    port and whatever guards it there.
+    A listener exists for one caller's routes alone: the rest of the site stays behind the
+    public port and whatever guards it there.
     """
 
     def __init__(self, app: Flask, prefix: str) -> None:
@@ -33,15 +35,16 @@ class OnlyUnder:
         self.prefix = prefix.rstrip("/") + "/"
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
-        """Pass sandbox requests to the app; answer anything else with 404."""
+        """Pass requests under the prefix to the app; answer anything else with 404."""
         if environ.get("PATH_INFO", "").startswith(self.prefix):
             return self.app(environ, start_response)
         start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8")])
-        return [b"Not found: this listener serves the sandbox gateway only.\n"]
+        return [f"Not found: this listener serves {self.prefix} only.\n".encode()]
 
 
 class LoopbackServer:
-    """Serves an app's sandbox on 127.0.0.1 at a free port, once per process."""
+    """Serves an app's routes under one path prefix on 127.0.0.1 at a free port, once per
+    process."""
 
     def __init__(self, app: Flask, path_prefix: str) -> None:
         self.app = app
@@ -51,7 +54,7 @@ class LoopbackServer:
         self._pid: int | None = None
 
     def api_base_url(self) -> str:
-        """Return the base URL of the sandbox on the loopback listener, starting it if need be."""
+        """Return the base URL of the prefix on the loopback listener, starting it if need be."""
         with self._lock:
             # A forked worker inherits the parent's object but not its thread: start anew.
             if self._server is None or self._pid != os.getpid():
@@ -62,7 +65,7 @@ class LoopbackServer:
                 thread = threading.Thread(
                     target=self._server.serve_forever,
                     args=(POLL_INTERVAL,),
-                    name="sandbox-loopback",
+                    name=f"loopback{self.path_prefix}",
                     daemon=True,
                 )
                 thread.start()
