@@ -130,6 +130,8 @@ class Config:
     # 6 tries, waiting 2, 4, 8, 16 and 32 s between them: about a minute, like real gateways.
     SANDBOX_CALLBACK_TRIES = env_number("SANDBOX_CALLBACK_TRIES", "6", int)
     SANDBOX_CALLBACK_BACKOFF = env_number("SANDBOX_CALLBACK_BACKOFF", "2", float)
+    # How long the "callback delayed" test scenario holds its callback (docs/sandbox.md).
+    SANDBOX_SCENARIO_DELAY = env_number("SANDBOX_SCENARIO_DELAY", "20", float)
 
     # Callbacks from other networks get 403 when set (comma-separated CIDRs).
     CALLBACK_ALLOWED_NETWORKS = env_list("CALLBACK_ALLOWED_NETWORKS")

@@ -95,8 +95,10 @@ def check_general(config: Mapping[str, Any]) -> None:
     for name, variable in WHOLE_NUMBERS.items():
         if not (isinstance(config[name], int) and config[name] >= 0):
             raise ConfigError(f"{variable} must be a whole number, not {config[name]!r}")
-    if not (isinstance(config["SANDBOX_CALLBACK_BACKOFF"], int | float)):
-        raise ConfigError("SANDBOX_CALLBACK_BACKOFF must be a number of seconds")
+    for name in ("SANDBOX_CALLBACK_BACKOFF", "SANDBOX_SCENARIO_DELAY"):
+        seconds = config[name]
+        if not (isinstance(seconds, int | float) and 0 <= seconds < math.inf):
+            raise ConfigError(f"{name} must be a number of seconds")
     if config["CUSTOMER_TYPE"] not in set(catalogue.CustomerType):
         raise ConfigError("CUSTOMER_TYPE must be 'trust' or 'regular'")
     for word, state in config["CALLBACK_STATUS_MAP"].items():

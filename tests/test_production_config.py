@@ -289,6 +289,7 @@ def test_trusted_logins_in_the_environment_stop_start_up_saying_why(tmp_path):
         "PROXY_FIX_HOPS",
         "SANDBOX_CALLBACK_TRIES",
         "SANDBOX_CALLBACK_BACKOFF",
+        "SANDBOX_SCENARIO_DELAY",
     ],
 )
 def test_a_number_setting_that_is_not_a_number_is_refused_by_name(tmp_path, variable):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -39,6 +39,33 @@ class RetryPolicy:
         return 0.0 if attempt <= 1 else self.base_delay * 2 ** (attempt - 2)
 
 
+@dataclass(frozen=True)
+class Send:
+    """One signed callback to deliver (retried until 200), `after` seconds after the last."""
+
+    fields: dict[str, Any]
+    after: float = 0.0
+
+
+def callback_body(
+    params: Mapping[str, Any],
+    status: str,
+    *,
+    method: str | None = None,
+    amount: int | None = None,
+) -> dict[str, Any]:
+    """Return the callback the gateway sends about a payment (fields of DESIGN §5), unsigned."""
+    fields = {
+        "request_id": params["request_id"],
+        "invoice_id": "sbx-" + params["request_id"],
+        "status": status,
+        "amount": params["amount"] if amount is None else amount,
+        "currency": params["currency"],
+        "method": method or params.get("method"),
+    }
+    return {name: value for name, value in fields.items() if value is not None}
+
+
 def callback_fields(
     params: Mapping[str, Any],
     status: str,
@@ -48,17 +75,9 @@ def callback_fields(
     method: str | None = None,
     amount: int | None = None,
 ) -> dict[str, Any]:
-    """Return the signed callback the gateway sends about a payment (fields of DESIGN §5)."""
-    fields = {
-        "request_id": params["request_id"],
-        "invoice_id": "sbx-" + params["request_id"],
-        "status": status,
-        "amount": params["amount"] if amount is None else amount,
-        "currency": params["currency"],
-        "method": method or params.get("method"),
-    }
-    present = {name: value for name, value in fields.items() if value is not None}
-    return signing.signed(present, secret, scheme)
+    """Return the signed callback the gateway sends about a payment."""
+    body = callback_body(params, status, method=method, amount=amount)
+    return signing.signed(body, secret, scheme)
 
 
 def merchant_callback_url(config: Mapping[str, Any], site_url: str | None = None) -> str | None:
@@ -135,13 +154,19 @@ class Deliveries:
         self._stop = threading.Event()
 
     def start(
-        self, url: str, fields: Mapping[str, Any], policy: RetryPolicy, logger: logging.Logger
+        self,
+        url: str,
+        sends: Sequence[Send],
+        policy: RetryPolicy,
+        logger: logging.Logger,
     ) -> threading.Thread:
-        """Start delivering one callback on a daemon thread."""
+        """Deliver callbacks one after the other on a daemon thread (a test scenario delays
+        one, or sends several)."""
+        request_id = sends[0].fields.get("request_id") if sends else None
         thread = threading.Thread(
             target=self._run,
-            args=(url, fields, policy, logger, self._stop),
-            name=f"sandbox-callback-{fields.get('request_id')}",
+            args=(url, list(sends), policy, logger, self._stop),
+            name=f"sandbox-callback-{request_id}",
             daemon=True,
         )
         with self._lock:
@@ -152,14 +177,17 @@ class Deliveries:
     def _run(
         self,
         url: str,
-        fields: Mapping[str, Any],
+        sends: list[Send],
         policy: RetryPolicy,
         logger: logging.Logger,
         stop: threading.Event,
     ) -> None:
-        """Deliver one callback, then forget its thread whatever happened."""
+        """Deliver the callbacks in turn, then forget the thread whatever happened."""
         try:
-            deliver(url, fields, policy, logger, stop)
+            for send in sends:
+                if stop.wait(send.after):
+                    return
+                deliver(url, send.fields, policy, logger, stop)
         finally:
             with self._lock:
                 self._threads.discard(threading.current_thread())

@@ -12,9 +12,10 @@ from werkzeug.wrappers import Response
 
 from checkout import catalogue, safe_json
 from checkout.money import format_minor
-from checkout.sandbox import payments, steps
-from checkout.sandbox.delivery import RetryPolicy, callback_fields, merchant_callback_url
+from checkout.sandbox import payments, scenarios, steps
+from checkout.sandbox.delivery import RetryPolicy, callback_body, merchant_callback_url
 from checkout.sandbox.models import SandboxPayment, SandboxState
+from checkout.sandbox.scenarios import Scenario
 from checkout.sandbox.texts import html_lang, language_from_header, texts_for
 from checkout.sandbox.validation import (
     SandboxCredentials,
@@ -33,7 +34,6 @@ class KeyConverter(BaseConverter):
 
 Page = tuple[str, int]
 DECISIONS = {"pay": SandboxState.PAID, "decline": SandboxState.DECLINED}
-CALLBACK_STATUS = {SandboxState.PAID: "success", SandboxState.DECLINED: "fail"}
 
 
 def credentials() -> SandboxCredentials:
@@ -55,7 +55,7 @@ def obtain_token() -> tuple[Response, int]:
         payment = payments.register(params)
     except TokenRequestError as error:
         return jsonify(error=error.message, field=error.field), error.status
-    if wants_redirect(payment.params.get("method")):
+    if wants_redirect(payment.params):
         return jsonify(redirect_url=hosted_form_url(payment)), 200
     return jsonify(key=payment.key), 200
 
@@ -73,10 +73,15 @@ def json_body() -> Any:
         raise TokenRequestError("body", str(error)) from None
 
 
-def wants_redirect(method: str | None) -> bool:
-    """Tell whether the sandbox answers with redirect_url, as configured for the demo."""
+def wants_redirect(params: dict[str, Any]) -> bool:
+    """Tell whether the sandbox answers with redirect_url: as configured for the demo, or
+    because the amount asks for that scenario."""
     config = current_app.config
-    return config["SANDBOX_REDIRECT"] or (method or "") in config["SANDBOX_REDIRECT_METHODS"]
+    return (
+        config["SANDBOX_REDIRECT"]
+        or (params.get("method") or "") in config["SANDBOX_REDIRECT_METHODS"]
+        or scenarios.from_amount(params["amount"]) == Scenario.REDIRECT_URL
+    )
 
 
 def merchant_site(payment: SandboxPayment) -> str:
@@ -124,14 +129,19 @@ def decide(key: str) -> Response | Page:
     state = DECISIONS.get(request.form.get("decision", ""))
     if state is None:
         return render_form(payment, replace(choice, error="bad_decision"), 400)
+    scenario = Scenario.DECLINED
     if state == SandboxState.PAID:
         choice = steps.require_complete(choice)
         if choice.error:
             return render_form(payment, choice, 422)
+        scenario = scenarios.chosen(request.form.get("scenario"), payment.params["amount"])
+        if scenario is None:
+            return render_form(payment, replace(choice, error="bad_scenario"), 400)
+    plan = scenario_plan(payment, scenario, choice.method)
     # One decision per key, even if Pay is pressed twice or in two tabs: only the request
-    # that closed the payment sends the callback.
-    if payments.close(payment, state):
-        send_callback(payment, CALLBACK_STATUS[state], choice.method)
+    # that closed the payment sends the callbacks.
+    if payments.close(payment, plan.state):
+        send_callbacks(payment, scenario, plan)
     return leave(payment)
 
 
@@ -149,6 +159,9 @@ def render_form(payment: SandboxPayment, choice: steps.Choice, status: int = 200
         amount=format_minor(params["amount"], params["currency"], html_lang(payment.language)),
         methods=catalogue.METHODS,
         bank_apps=tuple(catalogue.BankApp),
+        scenarios=scenarios.ON_THE_FORM,
+        amount_scenario=scenarios.from_amount(params["amount"]),
+        scenario_delay=f"{current_app.config['SANDBOX_SCENARIO_DELAY']:g}",
     )
 
 
@@ -206,17 +219,32 @@ def page(template: str, language: str | None, status: int, **context: Any) -> Pa
     return html, status
 
 
-def send_callback(payment: SandboxPayment, status: str, method: catalogue.Method | None) -> None:
-    """Deliver the signed callback about a decided payment in the background."""
+def scenario_plan(
+    payment: SandboxPayment, scenario: Scenario, method: catalogue.Method | None
+) -> scenarios.Plan:
+    """Return what the gateway does after the customer's decision, in this test scenario."""
     config = current_app.config
-    url = merchant_callback_url(config, payment.params.get("success_url") or request.host_url)
-    fields = callback_fields(
-        payment.params,
-        status,
+    status = "fail" if scenario == Scenario.DECLINED else "success"
+    return scenarios.plan(
+        scenario,
+        callback_body(payment.params, status, method=method.code if method else None),
         secret=config["GATEWAY_SECRET"],
         scheme=config["GATEWAY_SIGNATURE_SCHEME"],
-        method=method.code if method else None,
+        delay=config["SANDBOX_SCENARIO_DELAY"],
     )
-    current_app.extensions["sandbox"].deliveries.start(
-        url, fields, RetryPolicy.from_config(config), current_app.logger
+
+
+def send_callbacks(payment: SandboxPayment, scenario: Scenario, plan: scenarios.Plan) -> None:
+    """Deliver the signed callbacks of a decided payment in the background."""
+    config = current_app.config
+    url = merchant_callback_url(config, payment.params.get("success_url") or request.host_url)
+    current_app.logger.info(
+        "event=sandbox_scenario request_id=%s scenario=%s callbacks=%d",
+        payment.request_id,
+        scenario,
+        len(plan.sends),
     )
+    if plan.sends:
+        current_app.extensions["sandbox"].deliveries.start(
+            url, plan.sends, RetryPolicy.from_config(config), current_app.logger
+        )
