@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import os
 from typing import Any
 
@@ -27,6 +29,9 @@ from config import Config, config_from_env
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "migrations")
 # The names the development server itself is reached at, on this machine.
 LOOPBACK_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
+# Plug-ins that may be absent: each registers itself in its own init_app, and deleting its
+# package removes it. Nothing else of the checkout imports them.
+OPTIONAL_PLUGINS = ("checkout.demo_shop",)
 
 
 def create_app(
@@ -42,6 +47,7 @@ def create_app(
     register_errorhandlers(app)
     register_template_filters(app)
     register_commands(app)
+    register_plugins(app)
     create_schema(app)
     return app
 
@@ -127,6 +133,13 @@ def register_commands(app: Flask) -> None:
     from checkout import commands
 
     commands.init_app(app)
+
+
+def register_plugins(app: Flask) -> None:
+    """Let each optional plug-in that is installed register itself."""
+    for name in OPTIONAL_PLUGINS:
+        if importlib.util.find_spec(name) is not None:
+            importlib.import_module(name).init_app(app)
 
 
 def create_schema(app: Flask) -> None:

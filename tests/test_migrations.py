@@ -29,7 +29,13 @@ def test_migrations_build_the_schema_the_models_describe(database_url):
             "idempotency_keys",
         } <= tables
         with db.engine.connect() as connection:
-            differences = compare_metadata(MigrationContext.configure(connection), db.metadata)
+            # As migrations/env.py: tables of no model here (a plug-in's) are not ours to diff.
+            ours = {
+                "include_name": lambda name, kind, _: kind != "table" or name in db.metadata.tables
+            }
+            differences = compare_metadata(
+                MigrationContext.configure(connection, opts=ours), db.metadata
+            )
         assert differences == [], "models changed without a migration: run `flask db migrate`"
         flask_migrate.downgrade(directory=MIGRATIONS_DIR, revision="base")
         assert "orders" not in inspect(db.engine).get_table_names()

@@ -1,0 +1,63 @@
+"""The demo shop: the merchant's side of the story, on a laptop (DESIGN §8.3).
+
+A plug-in: it brings its blueprint, templates, static files, settings, start-up checks and
+tables (with their own migrations) and registers itself here. The checkout never imports
+it; deleting this package and `tests/demo_shop/` leaves a working checkout.
+"""
+
+from __future__ import annotations
+
+import os
+
+import flask_migrate
+from flask import Flask
+
+from checkout import logs
+from checkout.demo_shop import settings
+from checkout.extensions import csrf
+from checkout.loopback import LoopbackServer
+
+MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "migrations")
+API_PREFIX = "/api/v1"
+
+
+class DemoShop:
+    """The shop's machinery in one process: the listener through which it calls the API."""
+
+    def __init__(self, app: Flask) -> None:
+        self.loopback = LoopbackServer(app, API_PREFIX)
+
+    def api_base_url(self) -> str:
+        """Return the Checkouts API's base URL as the shop's server reaches it."""
+        return self.loopback.api_base_url()
+
+    def shutdown(self) -> None:
+        """Stop the listener (tests free their ports)."""
+        self.loopback.shutdown()
+
+
+def init_app(app: Flask) -> None:
+    """Mount the shop when it is enabled; refuse settings with which it could not work."""
+    settings.load(app.config)
+    if not app.config["DEMO_SHOP_ENABLED"]:
+        return
+    webhook_url = settings.default_webhook_url(app.config)
+    try:
+        settings.check(app.config)
+    except settings.ShopConfigError as error:
+        raise SystemExit(f"Configuration error: {error}") from None
+    for setting, reason in settings.warnings(app.config):
+        app.logger.warning("event=config_warning setting=%s reason=%s", setting, logs.quote(reason))
+    if webhook_url:
+        app.logger.info("event=demo_shop_webhooks url=%s", webhook_url)
+
+    from checkout.demo_shop import views
+
+    # Webhooks are authenticated by their signature, not by a form token of ours.
+    csrf.exempt(views.receive_webhook)
+    app.register_blueprint(views.bp)
+    app.extensions["demo_shop"] = DemoShop(app)
+    if app.config["APP_ENV"] == "development":
+        # As the checkout's own schema (app.create_schema): the demo needs no set-up step.
+        with app.app_context():
+            flask_migrate.upgrade(directory=MIGRATIONS_DIR)
