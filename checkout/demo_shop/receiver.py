@@ -47,12 +47,12 @@ def receive(body: bytes, headers: Mapping[str, str], secret: str) -> Receipt:
     """Take one delivery: store it, verify it, then act on it once. Commits."""
     record = store(body, headers)
     try:
-        event = verify(body, headers, secret)
+        text = verify(body, headers, secret)
     except Refused as refusal:
         return finish(record, Receipt(WebhookOutcome.BAD_SIGNATURE, str(refusal), 400))
     record.verified = True
     try:
-        webhook_id, event_type, order = read_event(headers, event)
+        webhook_id, event_type, order = read_event(headers, text)
     except Refused as refusal:
         return finish(record, Receipt(WebhookOutcome.UNREADABLE, str(refusal), 400))
     record.event_type = event_type
@@ -87,8 +87,8 @@ def bounded(value: str | None, limit: int = MAX_HEADER_CHARS) -> str | None:
     return safe_text.storable(value[:limit]) if value else None
 
 
-def verify(body: bytes, headers: Mapping[str, str], secret: str) -> Any:
-    """Return the event if its Standard Webhooks signature holds.
+def verify(body: bytes, headers: Mapping[str, str], secret: str) -> str:
+    """Return the body's text if its Standard Webhooks signature holds.
 
     :raise Refused: for a missing, malformed, stale or wrong signature, or a body that is
         not the UTF-8 the signature covers.
@@ -105,17 +105,18 @@ def verify(body: bytes, headers: Mapping[str, str], secret: str) -> Any:
     except (ValueError, TypeError, OverflowError):
         # The library unpacks and decodes the signature header without checking its shape.
         raise Refused("signature not verified: the webhook-signature header is malformed") from None
-    try:
-        return safe_json.loads(text)
-    except safe_json.JSONInputError as error:
-        raise Refused(str(error)) from None
+    return text
 
 
-def read_event(headers: Mapping[str, str], event: Any) -> tuple[str, str, Mapping[str, Any]]:
+def read_event(headers: Mapping[str, str], text: str) -> tuple[str, str, Mapping[str, Any]]:
     """Return the webhook-id, type and order of a verified event.
 
-    :raise Refused: when it is not `{"type": ..., "data": {...}}`.
+    :raise Refused: when it is not JSON `{"type": ..., "data": {...}}`.
     """
+    try:
+        event = safe_json.loads(text)
+    except safe_json.JSONInputError as error:
+        raise Refused(str(error)) from None
     webhook_id = headers.get("webhook-id") or ""
     if len(webhook_id) > MAX_WEBHOOK_ID:
         raise Refused(f"the webhook-id is longer than {MAX_WEBHOOK_ID} characters")

@@ -22,7 +22,7 @@ from werkzeug.wrappers import Response
 
 from checkout.demo_shop import deposits, merchant_api, receiver
 from checkout.demo_shop.deposits import DEMO_LOGIN, FormReused
-from checkout.demo_shop.forms import DepositForm
+from checkout.demo_shop.forms import DepositForm, new_form_key
 from checkout.demo_shop.models import Deposit
 from checkout.gateway_config import public_base_url
 from checkout.money import format_minor
@@ -77,6 +77,9 @@ def create_deposit() -> Any:
     """Record the deposit, create its checkout through the API, and send the user to pay."""
     form = DepositForm()
     if not form.validate():
+        if form.form_key.errors:  # no field to show it by: say it above, and issue a new key
+            form.form_key.data = new_form_key()
+            return account_page(form, 422, " ".join(form.form_key.errors))
         return account_page(form, 422, "Please correct the fields below.")
     try:
         deposit = deposits.start(
