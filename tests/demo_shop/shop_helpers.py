@@ -13,7 +13,7 @@ from flask import Flask
 
 from checkout.demo_shop.models import ShopBase
 from checkout.extensions import db
-from tests.conftest import LiveServer, close_app, form_tokens, make_app, serve
+from tests.conftest import CSRF_FIELD, LiveServer, close_app, form_tokens, make_app, serve
 
 HTTP_TIMEOUT = 10
 IFRAME_SRC = re.compile(r'<iframe src="([^"]+)"')
@@ -58,7 +58,11 @@ def deposit_form(session: requests.Session, base_url: str) -> dict[str, str]:
     """Open the shop's account page and return the deposit form's hidden fields."""
     page = session.get(base_url + "/demo-shop/", timeout=HTTP_TIMEOUT)
     assert page.status_code == 200, page.text
-    return {"form_key": FORM_KEY.search(page.text).group(1)}
+    fields = {"form_key": FORM_KEY.search(page.text).group(1)}
+    csrf = CSRF_FIELD.search(page.text)
+    if csrf:  # development and production check it; the testing config does not
+        fields["csrf_token"] = csrf.group(1)
+    return fields
 
 
 def post_deposit(

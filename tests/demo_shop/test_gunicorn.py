@@ -1,0 +1,76 @@
+"""The whole demo loop under `gunicorn -w 1 -k sync` in development, as `make demo` sets it
+up: the shop calls the Checkouts API on its own site, the sandbox calls back, the in-process
+worker delivers the webhook to the shop — all through one worker that serves one request at
+a time, with bounded time-outs so that a deadlock fails instead of hanging."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.demo_shop.shop_helpers import HTTP_TIMEOUT, deposit, pay, wait_for
+from tests.test_sandbox_gunicorn import FOREIGN_SETTINGS, free_port, wait_until_healthy
+
+ROOT = Path(__file__).resolve().parents[2]
+BALANCE = re.compile(r'class="balance-amount">([^<]+)<')
+
+
+@pytest.fixture
+def demo(tmp_path) -> Iterator[tuple[str, Path]]:
+    """Serve the development app with one sync worker on a free port; yield its URL and log."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    unset = (*FOREIGN_SETTINGS, "MERCHANT_WEBHOOK_URL", "DEMO_SHOP_ENABLED", "FLASK_RUN_PORT")
+    env = {name: value for name, value in os.environ.items() if name not in unset}
+    env.update(
+        APP_ENV="development",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'demo.sqlite3'}",
+        PUBLIC_BASE_URL=base,
+        SANDBOX_CALLBACK_BACKOFF="0.2",
+        WEBHOOK_POLL_INTERVAL="0.1",
+    )
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--workers=1",
+        "--worker-class=sync",
+        f"--bind=127.0.0.1:{port}",
+        "--no-control-socket",
+        "app:create_app()",
+    ]
+    log_path = tmp_path / "gunicorn.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
+    try:
+        wait_until_healthy(base, process, log_path)
+        yield base, log_path
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+
+
+def test_a_deposit_is_credited_under_one_sync_worker(demo):
+    base, log_path = demo
+    with requests.Session() as user:
+        checkout_url = deposit(user, base)  # the shop → the API on its own site
+        assert checkout_url.startswith(base + "/c/"), log_path.read_text()
+        pay(user, checkout_url)
+
+        def balance() -> list[str]:
+            page = user.get(base + "/demo-shop/", timeout=HTTP_TIMEOUT).text
+            return BALANCE.findall(page)
+
+        assert wait_for(balance, timeout=20) == ["KZT\u00a090.00"], log_path.read_text()
+    assert "event=demo_shop_webhooks url=" + base + "/demo-shop/webhooks" in log_path.read_text()
