@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Lighthouse scores (performance, accessibility, best practices) for the checkout form,
-# the payment page and the order page, on a fresh app with its embedded sandbox.
+# the payment page, the order page, a merchant's checkout page (/c/<id>) and the demo
+# shop's pages, on a fresh development app with its embedded sandbox and demo shop.
 #
 #   scripts/lighthouse.sh            # Lighthouse's default: a throttled mid-range phone
 #   scripts/lighthouse.sh --desktop  # the desktop preset
@@ -9,7 +10,9 @@
 # into ./node_modules) and Debian's Chromium (apt-get install chromium). Starts gunicorn on a
 # free loopback port with a temporary SQLite database, makes one order through the real
 # form, audits / and /pay/<request_id> while it waits for payment, pays it in the sandbox,
-# then audits /orders/<request_id>. Exits 1 when any score is below 0.95.
+# then audits /orders/<request_id>; then deposits in the demo shop (a checkout made through
+# the API), audits the checkout's page, the shop and the deposit's page while it waits, pays
+# it and audits the deposit's page credited. Exits 1 when any score is below 0.95.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -66,4 +69,10 @@ audit form /
 audit pay "/pay/$REQUEST_ID"
 "$PYTHON" scripts/lighthouse_steps.py pay "$BASE" "$REQUEST_ID"
 audit order "/orders/$REQUEST_ID"
-"$PYTHON" scripts/lighthouse_steps.py scores "$WORK/form.json" "$WORK/pay.json" "$WORK/order.json"
+read -r CHECKOUT DEPOSIT < <("$PYTHON" scripts/lighthouse_steps.py new-deposit "$BASE")
+audit checkout "$CHECKOUT"
+audit shop /demo-shop/
+audit deposit-waiting "$DEPOSIT"
+"$PYTHON" scripts/lighthouse_steps.py pay-deposit "$BASE" "$CHECKOUT" "$DEPOSIT"
+audit deposit "$DEPOSIT"
+"$PYTHON" scripts/lighthouse_steps.py scores "$WORK"/{form,pay,order,checkout,shop,deposit-waiting,deposit}.json

@@ -29,11 +29,12 @@ from scripts.browser import launch  # noqa: E402
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 
 
-def serve_demo(database: Path) -> str:
+def serve_demo(database: Path, **settings: object) -> str:
     """Serve the development app on a free loopback port; return its URL.
 
     The port is chosen first: in development the webhooks go to the demo shop at
-    PUBLIC_BASE_URL, fixed when the app is created.
+    PUBLIC_BASE_URL, fixed when the app is created. `settings` override the development
+    ones.
     """
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -45,8 +46,7 @@ def serve_demo(database: Path) -> str:
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
             "PUBLIC_BASE_URL": url,
             "MERCHANT_WEBHOOK_URL": None,
-            "SANDBOX_CALLBACK_BACKOFF": 0.2,
-            "WEBHOOK_POLL_INTERVAL": 0.1,
+            **settings,
         },
     )
     server = make_server("127.0.0.1", port, app, threaded=True)
@@ -125,7 +125,11 @@ def main() -> None:
         browser = launch(playwright)
         for name, viewport in VIEWPORTS.items():
             # A fresh site per width: each loop starts from an empty balance.
-            url = serve_demo(Path(scratch) / f"{name}.sqlite3")
+            url = serve_demo(
+                Path(scratch) / f"{name}.sqlite3",
+                SANDBOX_CALLBACK_BACKOFF=0.2,
+                WEBHOOK_POLL_INTERVAL=0.1,
+            )
             context = browser.new_context(viewport=viewport, device_scale_factor=1)
             shots = capture_loop(context.new_page(), url, out, name)
             capture(context.new_page(), url, out, name)
