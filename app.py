@@ -11,7 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from checkout import config_checks, errors, i18n, logs, security, signals
+from checkout import config_checks, errors, i18n, logs, metrics_views, security, signals
 from checkout.extensions import csrf, db, limiter, migrate
 from config import Config, config_from_env
 
@@ -85,6 +85,7 @@ def register_extensions(app: Flask) -> None:
     i18n.init_app(app)
     security.init_app(app)
     signals.init_app(app)
+    metrics_views.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -114,6 +114,11 @@ class Config:
     CHECKOUT_RATE_LIMIT = env("CHECKOUT_RATE_LIMIT", "10 per minute; 100 per hour")
     RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
+    # `Authorization: Bearer <token>` for GET /metrics; unset, /metrics answers 404.
+    METRICS_TOKEN = env("METRICS_TOKEN")
+    # Time a customer has to pay once the gateway's form is open: an order pending longer
+    # is stuck (metric checkout_orders_pending_past_expiry). Match `orders expire --older-than`.
+    PENDING_EXPIRY_SECONDS = int(env("PENDING_EXPIRY_SECONDS", "1800"))
     # Worker processes serving the app (gunicorn.conf.py sets it), for the start-up warnings.
     WORKERS = int(env("WEB_CONCURRENCY", "1"))
     # How many reverse proxies / load balancers stand in front of the app (X-Forwarded-*).

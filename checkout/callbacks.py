@@ -16,7 +16,7 @@ from flask import Request, current_app
 from sqlalchemy import bindparam, insert, update
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from checkout import client_address, signing
+from checkout import client_address, metrics, signing
 from checkout.extensions import db
 from checkout.logs import quote
 from checkout.models import CallbackOutcome, CallbackRecord, OrderStatus, utcnow
@@ -268,6 +268,7 @@ def _finish(record: CallbackRecord, outcome: CallbackOutcome, detail: str | None
     }
     db.session.connection().execute(UPDATE_RECORD, {"match_id": record.id, **findings})
     db.session.commit()
+    metrics.count_callback(outcome)
     current_app.logger.info(
         "event=callback id=%s request_id=%s status=%s outcome=%s",
         record.id,

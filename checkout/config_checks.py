@@ -20,6 +20,8 @@ REDIRECT_HOST = re.compile(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?", re.I
 MIN_SECRET_KEY_LENGTH = 32
 # Shorter secrets could be guessed offline from a single signed message.
 MIN_GATEWAY_SECRET_LENGTH = 16
+# /metrics is reachable from wherever the site is: its token must not be guessable.
+MIN_METRICS_TOKEN_LENGTH = 32
 # A signed callback alone takes a few hundred bytes: below this, genuine ones get 413.
 MIN_CALLBACK_BYTES = 1024
 
@@ -68,6 +70,9 @@ def check_general(config: Mapping[str, Any]) -> None:
             raise ConfigError(f"{name} must be a positive number of seconds, not {seconds!r}")
     if not (isinstance(config["CALLBACK_MAX_BYTES"], int) and config["CALLBACK_MAX_BYTES"] > 0):
         raise ConfigError("CALLBACK_MAX_BYTES must be a positive number of bytes")
+    expiry = config["PENDING_EXPIRY_SECONDS"]
+    if not (isinstance(expiry, int) and expiry > 0):
+        raise ConfigError(f"PENDING_EXPIRY_SECONDS must be a positive number, not {expiry!r}")
     if config["CUSTOMER_TYPE"] not in set(catalogue.CustomerType):
         raise ConfigError("CUSTOMER_TYPE must be 'trust' or 'regular'")
     for word, state in config["CALLBACK_STATUS_MAP"].items():
@@ -126,6 +131,12 @@ def check_production(config: Mapping[str, Any]) -> None:
         raise ConfigError(
             f"CALLBACK_MAX_BYTES must be at least {MIN_CALLBACK_BYTES} in production: "
             "below that real callbacks are refused as too large"
+        )
+    token = config["METRICS_TOKEN"]
+    if token and len(token) < MIN_METRICS_TOKEN_LENGTH:
+        raise ConfigError(
+            f"METRICS_TOKEN must be at least {MIN_METRICS_TOKEN_LENGTH} characters "
+            "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')"
         )
     _require("MERCHANT_ID", config, DEV_MERCHANT_ID)
     # Compared as numbers: "09999" is the development site id too.

@@ -14,8 +14,9 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
+from checkout import metrics
 from checkout.extensions import db
-from checkout.gateway import GatewayClient, GatewayError, TokenRequest
+from checkout.gateway import Failure, GatewayClient, GatewayError, TokenRequest
 from checkout.logs import quote
 from checkout.models import (
     REQUEST_ID_LENGTH,
@@ -25,7 +26,7 @@ from checkout.models import (
     OrderStatus,
     utcnow,
 )
-from checkout.signals import PaidOrder, order_paid, send_after_commit
+from checkout.signals import PaidOrder, StateChange, order_changed, order_paid, send_after_commit
 
 MAX_TRANSITION_ATTEMPTS = 5
 
@@ -128,7 +129,8 @@ def request_payment(order: Order, client: GatewayClient, token_request: TokenReq
     record_event(order, "token_requested", detail=token_request.fields())
     db.session.commit()
     try:
-        answer = client.obtain_token(token_request)
+        with metrics.gateway_call():
+            answer = client.obtain_token(token_request)
     except GatewayError as error:
         fail_token_request(order, error)
         raise
@@ -136,7 +138,7 @@ def request_payment(order: Order, client: GatewayClient, token_request: TokenReq
         # A defect here or in a library must not leave the order in `created` and the
         # customer facing a 500: it ends as any gateway failure does, its traceback logged.
         current_app.logger.exception("event=obtain_token_crashed request_id=%s", order.request_id)
-        failure = GatewayError(f"gateway call failed: {type(error).__name__}")
+        failure = GatewayError(f"gateway call failed: {type(error).__name__}", kind=Failure.CRASHED)
         fail_token_request(order, failure)
         raise failure from None
     set_status(
@@ -279,6 +281,8 @@ def compare_and_set(
         return False
     _loaded(order, values)
     record_event(order, kind, from_status=expected, to_status=new, detail=detail)
+    change = StateChange(order.request_id, expected, new, order.created_at, values["updated_at"])
+    send_after_commit(order_changed, change=change)
     current_app.logger.info(
         "event=order_state request_id=%s kind=%s from=%s to=%s",
         order.request_id,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from blinker import Namespace, Signal
@@ -24,6 +25,10 @@ signals = Namespace()
 #: that order (see README, "Callbacks and order states").
 order_paid = signals.signal("order-paid")
 
+#: Sent after the commit of each change of an order's state (so never for one rolled
+#: back). Receivers get `change=`, a `StateChange`.
+order_changed = signals.signal("order-changed")
+
 
 @dataclass(frozen=True)
 class PaidOrder:
@@ -37,6 +42,17 @@ class PaidOrder:
     @classmethod
     def of(cls, order: Order) -> PaidOrder:
         return cls(order.id, order.request_id, order.amount, order.currency)
+
+
+@dataclass(frozen=True)
+class StateChange:
+    """One committed change of an order's state, and when the order was created."""
+
+    request_id: str
+    from_status: str
+    to_status: str
+    created_at: datetime
+    changed_at: datetime
 
 
 def send_after_commit(signal: Signal, **kwargs: Any) -> None:
