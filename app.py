@@ -89,10 +89,11 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from checkout import admin, callback_views, sandbox, views
+    from checkout import admin, callback_views, health, sandbox, views
 
     app.register_blueprint(views.bp)
     app.register_blueprint(callback_views.bp)
+    health.init_app(app)
     sandbox.init_app(app)
     admin.init_app(app)
 

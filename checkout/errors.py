@@ -22,7 +22,7 @@ MESSAGES = {
 def wants_json() -> bool:
     """Tell whether the client is a program (API routes, or it asked for JSON)."""
     path = request.path
-    if path.startswith(("/callback", "/sandbox/api/jsapi/obtain_token", "/healthz")):
+    if path.startswith(("/callback", "/sandbox/api/jsapi/obtain_token", "/healthz", "/readyz")):
         return True
     if path.endswith("/status"):
         return True
