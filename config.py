@@ -114,6 +114,11 @@ class Config:
     CHECKOUT_RATE_LIMIT = env("CHECKOUT_RATE_LIMIT", "10 per minute; 100 per hour")
     RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
+    # Keys in the shared store start with this: shops sharing one Redis keep apart.
+    RATELIMIT_KEY_PREFIX = env("RATELIMIT_KEY_PREFIX", "checkout")
+    # Production refuses memory:// (counts per process) unless the operator states that this
+    # is the one process of the one machine serving the shop; even then it says so at start.
+    RATELIMIT_SINGLE_INSTANCE = env_bool("RATELIMIT_SINGLE_INSTANCE", False)
     # `Authorization: Bearer <token>` for GET /metrics; unset, /metrics answers 404.
     METRICS_TOKEN = env("METRICS_TOKEN")
     # Time a customer has to pay once the gateway's form is open: an order pending longer

@@ -138,6 +138,7 @@ def check_production(config: Mapping[str, Any]) -> None:
             f"METRICS_TOKEN must be at least {MIN_METRICS_TOKEN_LENGTH} characters "
             "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')"
         )
+    check_rate_limit_storage(config)
     _require("MERCHANT_ID", config, DEV_MERCHANT_ID)
     # Compared as numbers: "09999" is the development site id too.
     if _site_id(config) == int(DEV_SITE_ID):
@@ -150,17 +151,53 @@ def check_production(config: Mapping[str, Any]) -> None:
         raise ConfigError("GATEWAY_BASE_URL must be https:// in production")
 
 
+def per_process_limits(config: Mapping[str, Any]) -> bool:
+    """Tell whether each process counts the rate limits on its own."""
+    return config["RATELIMIT_STORAGE_URI"].startswith("memory://")
+
+
+def check_rate_limit_storage(config: Mapping[str, Any]) -> None:
+    """Refuse per-process rate limits in production unless one process serves the shop.
+
+    With N processes each counts on its own, so every limit — the admin sign-in's above
+    all — is N times looser, silently.
+    """
+    if not per_process_limits(config):
+        return
+    workers = config["WORKERS"]
+    if workers > 1:
+        raise ConfigError(
+            f"RATELIMIT_STORAGE_URI=memory:// counts in each of the {workers} workers on its "
+            "own: set a shared store, e.g. redis://host:6379/0"
+        )
+    if not config["RATELIMIT_SINGLE_INSTANCE"]:
+        raise ConfigError(
+            "RATELIMIT_STORAGE_URI=memory:// counts per process: set a shared store, e.g. "
+            "redis://host:6379/0, or RATELIMIT_SINGLE_INSTANCE=1 if one worker on one "
+            "machine serves the shop"
+        )
+
+
 def warnings(config: Mapping[str, Any]) -> list[tuple[str, str]]:
     """Return the settings that work but are risky, each with why, to be logged at start."""
     found = []
     workers = config["WORKERS"]
-    if config["RATELIMIT_STORAGE_URI"].startswith("memory://") and workers > 1:
+    if per_process_limits(config) and workers > 1:
         found.append(
             (
                 "RATELIMIT_STORAGE_URI",
                 f"memory:// counts in each of the {workers} workers on its own, so every "
                 "rate limit (checkout, admin sign-in) is that many times looser; "
                 "use a shared store such as redis://host:6379/0",
+            )
+        )
+    if config["APP_ENV"] == "production" and per_process_limits(config) and workers == 1:
+        found.append(
+            (
+                "RATELIMIT_STORAGE_URI",
+                "memory:// is allowed because RATELIMIT_SINGLE_INSTANCE=1 says one worker on "
+                "one machine serves the shop; a second worker or machine makes every rate "
+                "limit looser: use redis://host:6379/0 then",
             )
         )
     if config["APP_ENV"] == "production" and config["SANDBOX_ENABLED"]:

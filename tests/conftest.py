@@ -26,6 +26,8 @@ PRODUCTION_SETTINGS = {
     "PUBLIC_BASE_URL": "https://shop.example",
     "GATEWAY_BASE_URL": "https://cactusgino.com",
     "SANDBOX_ENABLED": False,
+    # One process, as the Flask test client is; production refuses memory:// otherwise.
+    "RATELIMIT_SINGLE_INSTANCE": True,
 }
 
 POSTGRES_HINT = (

@@ -19,6 +19,7 @@ from config import (
     DEV_MERCHANT_ID,
     DEV_SECRET_KEY,
     DEV_SITE_ID,
+    Config,
     ProductionConfig,
 )
 from tests.conftest import PRODUCTION_SETTINGS
@@ -54,6 +55,7 @@ def test_good_production_settings_start_without_the_sandbox(production):
         ({"SECRET_KEY": None}, "SECRET_KEY"),
         ({"SECRET_KEY": DEV_SECRET_KEY}, "SECRET_KEY"),
         ({"SECRET_KEY": "short"}, "SECRET_KEY"),
+        ({"METRICS_TOKEN": "t" * 31}, "METRICS_TOKEN"),
         ({"GATEWAY_SECRET": None}, "GATEWAY_SECRET"),
         ({"GATEWAY_SECRET": DEV_GATEWAY_SECRET}, "GATEWAY_SECRET"),
         ({"MERCHANT_ID": ""}, "MERCHANT_ID"),
@@ -155,22 +157,44 @@ def warnings_logged(caplog) -> list[str]:
     return [r.getMessage() for r in caplog.records if "event=config_warning" in r.getMessage()]
 
 
-def test_per_process_rate_limits_with_several_workers_are_a_loud_warning(production, caplog):
-    production(WORKERS=4, RATELIMIT_STORAGE_URI="memory://")
+@pytest.mark.parametrize("single_instance", [False, True])
+def test_per_process_rate_limits_with_several_workers_stop_start_up(production, single_instance):
+    with pytest.raises(SystemExit) as refusal:
+        production(
+            WORKERS=4, RATELIMIT_STORAGE_URI="memory://", RATELIMIT_SINGLE_INSTANCE=single_instance
+        )
+    assert "RATELIMIT_STORAGE_URI=memory:// counts in each of the 4 workers" in str(refusal.value)
+    assert "redis://" in str(refusal.value)
+
+
+def test_per_process_rate_limits_need_the_operator_to_state_one_instance(production):
+    with pytest.raises(SystemExit) as refusal:
+        production(WORKERS=1, RATELIMIT_STORAGE_URI="memory://", RATELIMIT_SINGLE_INSTANCE=False)
+    assert "RATELIMIT_SINGLE_INSTANCE=1" in str(refusal.value)
+
+
+def test_one_stated_instance_with_per_process_limits_is_a_loud_warning(production, caplog):
+    production(WORKERS=1, RATELIMIT_STORAGE_URI="memory://", RATELIMIT_SINGLE_INSTANCE=True)
     [warning] = warnings_logged(caplog)
     assert "setting=RATELIMIT_STORAGE_URI" in warning
-    assert "4 workers" in warning and "admin sign-in" in warning
+    assert "allowed because RATELIMIT_SINGLE_INSTANCE=1" in warning
     assert [r.levelno for r in caplog.records if r.getMessage() == warning] == [logging.WARNING]
 
 
+def test_per_process_rate_limits_with_several_development_workers_are_a_loud_warning(caplog):
+    create_app(Config, {"WORKERS": 3, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    [warning] = warnings_logged(caplog)
+    assert "3 workers" in warning and "admin sign-in" in warning
+
+
 def test_the_sandbox_in_production_is_a_loud_warning(production, caplog):
-    production(GATEWAY_BASE_URL=None, SANDBOX_ENABLED=True)
+    production(GATEWAY_BASE_URL=None, SANDBOX_ENABLED=True, RATELIMIT_STORAGE_URI="redis://x")
     [warning] = warnings_logged(caplog)
     assert "setting=SANDBOX_ENABLED" in warning and "no money moves" in warning
 
 
-def test_one_worker_and_a_live_gateway_start_without_warnings(production, caplog):
-    production(WORKERS=1)
+def test_a_shared_store_and_a_live_gateway_start_without_warnings(production, caplog):
+    production(WORKERS=8, RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/0")
     assert warnings_logged(caplog) == []
 
 
