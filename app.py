@@ -6,6 +6,7 @@ import os
 from typing import Any
 
 import flask_migrate
+import structlog
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -14,6 +15,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from checkout import config_checks, errors, i18n, logs, metrics_views, security, signals
 from checkout.extensions import csrf, db, limiter, migrate
 from config import Config, config_from_env
+
+log = structlog.get_logger("checkout.config")
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "migrations")
 # The names the development server itself is reached at, on this machine.
@@ -68,7 +71,7 @@ def configure_logger(app: Flask) -> None:
     loudly which settings work but are risky."""
     logs.init_app(app)
     for setting, reason in config_checks.warnings(app.config):
-        app.logger.warning("event=config_warning setting=%s reason=%s", setting, logs.quote(reason))
+        log.warning("config_warning", setting=setting, reason=reason)
 
 
 def register_extensions(app: Flask) -> None:

@@ -119,6 +119,8 @@ class Config:
     # Production refuses memory:// (counts per process) unless the operator states that this
     # is the one process of the one machine serving the shop; even then it says so at start.
     RATELIMIT_SINGLE_INSTANCE = env_bool("RATELIMIT_SINGLE_INSTANCE", False)
+    # Log lines: `console` (readable, the default) or `json` (one object per line).
+    LOG_FORMAT = env("LOG_FORMAT", "console")
     # `Authorization: Bearer <token>` for GET /metrics; unset, /metrics answers 404.
     METRICS_TOKEN = env("METRICS_TOKEN")
     # Time a customer has to pay once the gateway's form is open: an order pending longer
@@ -155,6 +157,8 @@ class ProductionConfig(Config):
     APP_ENV = "production"
     SANDBOX_ENABLED = env_bool("SANDBOX_ENABLED", False)
     PROXY_FIX_HOPS = int(env("PROXY_FIX_HOPS", "1"))
+    # One JSON object per line, for whatever collects the logs.
+    LOG_FORMAT = env("LOG_FORMAT", "json")
     SESSION_COOKIE_SECURE = True
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -16,6 +16,7 @@ from checkout.money import amount_limits, to_minor
 from config import DEV_GATEWAY_SECRET, DEV_MERCHANT_ID, DEV_SECRET_KEY, DEV_SITE_ID
 
 ORDER_STATES = {"pending", "paid", "failed", "expired"}
+LOG_FORMATS = ("console", "json")
 REDIRECT_HOST = re.compile(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?", re.IGNORECASE)
 MIN_SECRET_KEY_LENGTH = 32
 # Shorter secrets could be guessed offline from a single signed message.
@@ -70,6 +71,8 @@ def check_general(config: Mapping[str, Any]) -> None:
             raise ConfigError(f"{name} must be a positive number of seconds, not {seconds!r}")
     if not (isinstance(config["CALLBACK_MAX_BYTES"], int) and config["CALLBACK_MAX_BYTES"] > 0):
         raise ConfigError("CALLBACK_MAX_BYTES must be a positive number of bytes")
+    if config["LOG_FORMAT"] not in LOG_FORMATS:
+        raise ConfigError(f"LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}")
     expiry = config["PENDING_EXPIRY_SECONDS"]
     if not (isinstance(expiry, int) and expiry > 0):
         raise ConfigError(f"PENDING_EXPIRY_SECONDS must be a positive number, not {expiry!r}")

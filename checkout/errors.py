@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, jsonify, render_template, request
+import structlog
+from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext, lazy_gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 from werkzeug.wrappers import Response
+
+log = structlog.get_logger(__name__)
 
 # Lazy: each is shown in the language of the request that failed.
 MESSAGES = {
@@ -57,7 +60,7 @@ def handle_untrusted_host(error: SecurityError) -> tuple[Response | str, int]:
 
 def handle_unexpected(error: Exception) -> tuple[Response | str, int]:
     """Log an unexpected failure and answer a plain 500 without any detail."""
-    current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
+    log.exception("unhandled_error", method=request.method, path=request.path)
     return handle_http_error(InternalServerError())
 
 

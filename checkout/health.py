@@ -6,6 +6,7 @@ workers restarted; readiness says whether this instance should receive traffic n
 
 from __future__ import annotations
 
+import structlog
 from alembic.script import ScriptDirectory
 from flask import Blueprint, Flask, current_app, jsonify
 from limits.storage import storage_from_string
@@ -13,6 +14,8 @@ from sqlalchemy import text
 from werkzeug.wrappers import Response
 
 from checkout.extensions import db
+
+log = structlog.get_logger(__name__)
 
 bp = Blueprint("health", __name__)
 
@@ -34,7 +37,7 @@ def readyz() -> tuple[Response, int]:
         checks["rate_limit_storage"] = check_rate_limit_storage()
     ready = all(state == "ok" for state in checks.values())
     if not ready:
-        current_app.logger.warning("event=not_ready checks=%s", checks)
+        log.warning("not_ready", checks=checks)
     return jsonify(status="ready" if ready else "not_ready", checks=checks), 200 if ready else 503
 
 

@@ -9,6 +9,7 @@ rather than a process (orders stuck pending) are computed at scrape time instead
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +25,10 @@ from checkout.extensions import db
 from checkout.gateway import Failure, GatewayError
 from checkout.models import Order, OrderStatus, utcnow
 from checkout.signals import StateChange, order_changed
+
+# Decided once, as prometheus_client decided when it was imported (just above): whether
+# values go to per-process files that /metrics must sum.
+MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
 
 # Every label takes few values: an endpoint name (never a raw path, which a sender
 # chooses), a method from this list, an outcome or status from our own enums.

@@ -8,7 +8,6 @@ in constant time.
 from __future__ import annotations
 
 import hmac
-import os
 from collections.abc import Iterable
 from datetime import timedelta
 
@@ -45,7 +44,7 @@ def authorized(token: str) -> bool:
 def exposition() -> bytes:
     """Render every metric: those of all worker processes, then those read at scrape time."""
     registry = CollectorRegistry()
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    if metrics.MULTIPROCESS:
         MultiProcessCollector(registry)
     else:
         registry.register(_Collected(REGISTRY.collect()))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app
+import structlog
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
@@ -17,7 +17,6 @@ from sqlalchemy.orm.attributes import set_committed_value
 from checkout import metrics
 from checkout.extensions import db
 from checkout.gateway import Failure, GatewayClient, GatewayError, TokenRequest
-from checkout.logs import quote
 from checkout.models import (
     REQUEST_ID_LENGTH,
     CallbackOutcome,
@@ -27,6 +26,8 @@ from checkout.models import (
     utcnow,
 )
 from checkout.signals import PaidOrder, StateChange, order_changed, order_paid, send_after_commit
+
+log = structlog.get_logger(__name__)
 
 MAX_TRANSITION_ATTEMPTS = 5
 
@@ -137,7 +138,7 @@ def request_payment(order: Order, client: GatewayClient, token_request: TokenReq
     except Exception as error:
         # A defect here or in a library must not leave the order in `created` and the
         # customer facing a 500: it ends as any gateway failure does, its traceback logged.
-        current_app.logger.exception("event=obtain_token_crashed request_id=%s", order.request_id)
+        log.exception("obtain_token_crashed", request_id=order.request_id)
         failure = GatewayError(f"gateway call failed: {type(error).__name__}", kind=Failure.CRASHED)
         fail_token_request(order, failure)
         raise failure from None
@@ -154,8 +155,11 @@ def request_payment(order: Order, client: GatewayClient, token_request: TokenReq
 
 def fail_token_request(order: Order, error: GatewayError) -> None:
     """Mark an order failed because no payment key could be had, and say why."""
-    current_app.logger.warning(
-        "event=obtain_token_failed request_id=%s reason=%s", order.request_id, quote(error.reason)
+    log.warning(
+        "obtain_token_failed",
+        request_id=order.request_id,
+        reason=error.reason,
+        kind=str(error.kind),
     )
     set_status(
         order,
@@ -233,9 +237,7 @@ def flag_for_review(order: Order, reason: str) -> None:
     db.session.connection().execute(UPDATE_ORDER, {"match_id": order.id, **values})
     _loaded(order, values)
     record_event(order, "flagged", detail={"reason": reason})
-    current_app.logger.warning(
-        "event=order_flagged request_id=%s reason=%s", order.request_id, quote(reason)
-    )
+    log.warning("order_flagged", request_id=order.request_id, reason=reason)
 
 
 def set_status(
@@ -283,12 +285,12 @@ def compare_and_set(
     record_event(order, kind, from_status=expected, to_status=new, detail=detail)
     change = StateChange(order.request_id, expected, new, order.created_at, values["updated_at"])
     send_after_commit(order_changed, change=change)
-    current_app.logger.info(
-        "event=order_state request_id=%s kind=%s from=%s to=%s",
-        order.request_id,
-        kind,
-        expected,
-        new,
+    log.info(
+        "order_state",
+        request_id=order.request_id,
+        kind=kind,
+        from_status=str(expected),
+        to_status=str(new),
     )
     return True
 

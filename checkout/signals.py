@@ -7,16 +7,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import structlog
 from blinker import Namespace, Signal
 from flask import Flask, current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from checkout.extensions import db
-from checkout.logs import quote
 from checkout.models import Order
 
 AFTER_COMMIT = "checkout_after_commit"
+
+log = structlog.get_logger(__name__)
 
 signals = Namespace()
 
@@ -73,13 +75,13 @@ def send_to_each(app: Flask, signal: Signal, **kwargs: Any) -> None:
         try:
             receiver(app, **kwargs)
         except Exception:
-            order = kwargs.get("order")
-            app.logger.exception(
-                "event=signal_receiver_failed signal=%s receiver=%s request_id=%s note=%s",
-                signal.name,
-                quote(f"{receiver.__module__}.{receiver.__qualname__}"),
-                getattr(order, "request_id", "-"),
-                quote("it will not be called again for this event: act on it by hand"),
+            subject = kwargs.get("order") or kwargs.get("change")
+            log.exception(
+                "signal_receiver_failed",
+                signal=signal.name,
+                receiver=f"{receiver.__module__}.{receiver.__qualname__}",
+                request_id=getattr(subject, "request_id", None),
+                note="it will not be called again for this event: act on it by hand",
             )
 
 
@@ -96,11 +98,8 @@ def _forget_after_rollback(session: Session) -> None:
 
 def log_order_paid(app: Flask, order: PaidOrder) -> None:
     """Say in the log that an order was paid: the place where fulfilment would start."""
-    app.logger.info(
-        "event=order_paid request_id=%s amount=%s currency=%s",
-        order.request_id,
-        order.amount,
-        order.currency,
+    log.info(
+        "order_paid", request_id=order.request_id, amount=order.amount, currency=order.currency
     )
 
 

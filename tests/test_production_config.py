@@ -23,6 +23,7 @@ from config import (
     ProductionConfig,
 )
 from tests.conftest import PRODUCTION_SETTINGS
+from tests.log_helpers import logged
 
 
 @pytest.fixture
@@ -153,8 +154,8 @@ def test_the_smallest_accepted_settings_start(production):
     assert app.config["SITE_ID"] == "10000"
 
 
-def warnings_logged(caplog) -> list[str]:
-    return [r.getMessage() for r in caplog.records if "event=config_warning" in r.getMessage()]
+def warnings_logged(caplog) -> list[dict]:
+    return logged(caplog, "config_warning")
 
 
 @pytest.mark.parametrize("single_instance", [False, True])
@@ -176,21 +177,21 @@ def test_per_process_rate_limits_need_the_operator_to_state_one_instance(product
 def test_one_stated_instance_with_per_process_limits_is_a_loud_warning(production, caplog):
     production(WORKERS=1, RATELIMIT_STORAGE_URI="memory://", RATELIMIT_SINGLE_INSTANCE=True)
     [warning] = warnings_logged(caplog)
-    assert "setting=RATELIMIT_STORAGE_URI" in warning
-    assert "allowed because RATELIMIT_SINGLE_INSTANCE=1" in warning
-    assert [r.levelno for r in caplog.records if r.getMessage() == warning] == [logging.WARNING]
+    assert warning["setting"] == "RATELIMIT_STORAGE_URI"
+    assert "allowed because RATELIMIT_SINGLE_INSTANCE=1" in warning["reason"]
+    assert [r.levelno for r in caplog.records if r.msg is warning] == [logging.WARNING]
 
 
 def test_per_process_rate_limits_with_several_development_workers_are_a_loud_warning(caplog):
     create_app(Config, {"WORKERS": 3, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
     [warning] = warnings_logged(caplog)
-    assert "3 workers" in warning and "admin sign-in" in warning
+    assert "3 workers" in warning["reason"] and "admin sign-in" in warning["reason"]
 
 
 def test_the_sandbox_in_production_is_a_loud_warning(production, caplog):
     production(GATEWAY_BASE_URL=None, SANDBOX_ENABLED=True, RATELIMIT_STORAGE_URI="redis://x")
     [warning] = warnings_logged(caplog)
-    assert "setting=SANDBOX_ENABLED" in warning and "no money moves" in warning
+    assert warning["setting"] == "SANDBOX_ENABLED" and "no money moves" in warning["reason"]
 
 
 def test_a_shared_store_and_a_live_gateway_start_without_warnings(production, caplog):

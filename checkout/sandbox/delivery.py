@@ -3,7 +3,6 @@ exponential backoff until the merchant answers 200, each try logged."""
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Mapping
@@ -12,8 +11,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+import structlog
 
 from checkout import signing
+
+log = structlog.get_logger(__name__)
 
 CALLBACK_PATH = "/callback"
 
@@ -89,7 +91,6 @@ def deliver(
     url: str,
     fields: Mapping[str, Any],
     policy: RetryPolicy,
-    logger: logging.Logger,
     stop: threading.Event | None = None,
 ) -> bool:
     """POST a signed callback until the merchant answers 200, the tries run out, or `stop`.
@@ -100,26 +101,23 @@ def deliver(
     request_id = fields.get("request_id")
     for attempt in range(1, policy.tries + 1):
         if stop.wait(policy.delay_before(attempt)):
-            logger.info("event=sandbox_callback_stopped request_id=%s try=%d", request_id, attempt)
+            log.info("sandbox_callback_stopped", request_id=request_id, attempt=attempt)
             return False
         try:
             answer = str(post_callback(url, fields, policy.timeout).status_code)
         except requests.RequestException as error:
             answer = type(error).__name__
-        logger.info(
-            "event=sandbox_callback request_id=%s status=%s try=%d/%d url=%s answer=%s",
-            request_id,
-            fields.get("status"),
-            attempt,
-            policy.tries,
-            url,
-            answer,
+        log.info(
+            "sandbox_callback",
+            request_id=request_id,
+            status=fields.get("status"),
+            attempt=f"{attempt}/{policy.tries}",
+            url=url,
+            answer=answer,
         )
         if answer == "200":
             return True
-    logger.warning(
-        "event=sandbox_callback_gave_up request_id=%s tries=%d", request_id, policy.tries
-    )
+    log.warning("sandbox_callback_gave_up", request_id=request_id, tries=policy.tries)
     return False
 
 
@@ -134,13 +132,11 @@ class Deliveries:
         self._threads: set[threading.Thread] = set()
         self._stop = threading.Event()
 
-    def start(
-        self, url: str, fields: Mapping[str, Any], policy: RetryPolicy, logger: logging.Logger
-    ) -> threading.Thread:
+    def start(self, url: str, fields: Mapping[str, Any], policy: RetryPolicy) -> threading.Thread:
         """Start delivering one callback on a daemon thread."""
         thread = threading.Thread(
             target=self._run,
-            args=(url, fields, policy, logger, self._stop),
+            args=(url, fields, policy, self._stop),
             name=f"sandbox-callback-{fields.get('request_id')}",
             daemon=True,
         )
@@ -154,12 +150,11 @@ class Deliveries:
         url: str,
         fields: Mapping[str, Any],
         policy: RetryPolicy,
-        logger: logging.Logger,
         stop: threading.Event,
     ) -> None:
         """Deliver one callback, then forget its thread whatever happened."""
         try:
-            deliver(url, fields, policy, logger, stop)
+            deliver(url, fields, policy, stop)
         finally:
             with self._lock:
                 self._threads.discard(threading.current_thread())

@@ -196,6 +196,4 @@ def send_callback(payment: SandboxPayment, status: str, method: catalogue.Method
         scheme=config["GATEWAY_SIGNATURE_SCHEME"],
         method=method.code if method else None,
     )
-    current_app.extensions["sandbox"].deliveries.start(
-        url, fields, RetryPolicy.from_config(config), current_app.logger
-    )
+    current_app.extensions["sandbox"].deliveries.start(url, fields, RetryPolicy.from_config(config))
