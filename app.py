@@ -12,7 +12,16 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from checkout import config_checks, errors, i18n, logs, metrics_views, security, signals
+from checkout import (
+    config_checks,
+    error_reports,
+    errors,
+    i18n,
+    logs,
+    metrics_views,
+    security,
+    signals,
+)
 from checkout.extensions import csrf, db, limiter, migrate
 from config import Config, config_from_env
 
@@ -67,9 +76,11 @@ def configure(app: Flask, config_class: type[Config], test_config: dict[str, Any
 
 
 def configure_logger(app: Flask) -> None:
-    """Log one structured line per request and per state change, secrets masked; then say
-    loudly which settings work but are risky."""
+    """Log one structured line per request and per state change, secrets masked; report
+    unexpected errors to Sentry when configured; then say loudly which settings work but
+    are risky."""
     logs.init_app(app)
+    error_reports.init_app(app)
     for setting, reason in config_checks.warnings(app.config):
         log.warning("config_warning", setting=setting, reason=reason)
 

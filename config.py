@@ -121,6 +121,9 @@ class Config:
     RATELIMIT_SINGLE_INSTANCE = env_bool("RATELIMIT_SINGLE_INSTANCE", False)
     # Log lines: `console` (readable, the default) or `json` (one object per line).
     LOG_FORMAT = env("LOG_FORMAT", "console")
+    # Error reports to Sentry (unset = none), and the release they are filed under.
+    SENTRY_DSN = env("SENTRY_DSN")
+    SENTRY_RELEASE = env("SENTRY_RELEASE")
     # `Authorization: Bearer <token>` for GET /metrics; unset, /metrics answers 404.
     METRICS_TOKEN = env("METRICS_TOKEN")
     # Time a customer has to pay once the gateway's form is open: an order pending longer

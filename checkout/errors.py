@@ -9,6 +9,8 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 from werkzeug.wrappers import Response
 
+from checkout import error_reports
+
 log = structlog.get_logger(__name__)
 
 # Lazy: each is shown in the language of the request that failed.
@@ -61,6 +63,7 @@ def handle_untrusted_host(error: SecurityError) -> tuple[Response | str, int]:
 def handle_unexpected(error: Exception) -> tuple[Response | str, int]:
     """Log an unexpected failure and answer a plain 500 without any detail."""
     log.exception("unhandled_error", method=request.method, path=request.path)
+    error_reports.report(error)
     return handle_http_error(InternalServerError())
 
 
