@@ -16,11 +16,13 @@ from checkout import (
     config_checks,
     error_reports,
     errors,
+    housekeeping,
     i18n,
     logs,
     metrics_views,
+    routing,
     security,
-    signals,
+    webhooks,
 )
 from checkout.extensions import csrf, db, limiter, migrate
 from config import Config, config_from_env
@@ -40,6 +42,7 @@ def create_app(
     configure(app, config_class or config_from_env(), test_config)
     configure_logger(app)
     register_extensions(app)
+    register_url_converters(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_template_filters(app)
@@ -98,15 +101,23 @@ def register_extensions(app: Flask) -> None:
         hooks.remove(limiter._check_request_limit)
     i18n.init_app(app)
     security.init_app(app)
-    signals.init_app(app)
+    housekeeping.init_app(app)
+    webhooks.init_app(app)
     metrics_views.init_app(app)
 
 
+def register_url_converters(app: Flask) -> None:
+    # Before the blueprints: a rule finds its converter when it is added.
+    routing.init_app(app)
+
+
 def register_blueprints(app: Flask) -> None:
-    from checkout import admin, callback_views, health, sandbox, views
+    from checkout import admin, api, callback_views, checkout_views, health, sandbox, views
 
     app.register_blueprint(views.bp)
+    app.register_blueprint(checkout_views.bp)
     app.register_blueprint(callback_views.bp)
+    api.init_app(app)
     health.init_app(app)
     sandbox.init_app(app)
     admin.init_app(app)

@@ -11,6 +11,12 @@ DEV_SECRET_KEY = "dev-only-secret-key-change-me"
 DEV_GATEWAY_SECRET = "sandbox-secret"
 DEV_MERCHANT_ID = "sandbox-merchant"
 DEV_SITE_ID = "9999"
+# The Checkouts API key of development and tests, documented in docs/api.md; production
+# refuses it.
+DEV_MERCHANT_API_KEY = "dev-merchant-api-key"
+# The demo's webhook secret (base64 of "cactus-checkout-demo-webhook-key"); never in production.
+DEV_WEBHOOK_SECRET = "whsec_Y2FjdHVzLWNoZWNrb3V0LWRlbW8td2ViaG9vay1rZXk="
+DEFAULT_WEBHOOK_RETRY_DELAYS = "5,300,1800,7200,18000,36000,36000"
 
 # Gateway status words → our order states (DESIGN §5); GATEWAY_STATUS_MAP adds or overrides.
 DEFAULT_STATUS_MAP = {
@@ -45,6 +51,19 @@ def env_map(name: str) -> dict[str, str]:
     return {key.strip().lower(): value.strip() for key, _, value in pairs}
 
 
+def env_number(name: str, default: str, kind: type[int] | type[float]) -> int | float | str:
+    """Return a numeric environment variable, or its raw text when it is not a number.
+
+    Start-up checks then refuse the text by the setting's name, where a `ValueError` here
+    would stop the app with a traceback that names nothing.
+    """
+    raw = env(name, default) or default
+    try:
+        return kind(raw)
+    except ValueError:
+        return raw
+
+
 def env_list(name: str, default: str = "") -> list[str]:
     """Return a comma-separated environment variable as a list of trimmed items."""
     raw = env(name, default) or ""
@@ -77,8 +96,8 @@ class Config:
     SITE_ID = env("SITE_ID", DEV_SITE_ID)
     GATEWAY_SECRET = env("GATEWAY_SECRET", DEV_GATEWAY_SECRET)
     GATEWAY_SIGNATURE_SCHEME = env("GATEWAY_SIGNATURE_SCHEME", "hmac-sha256")
-    GATEWAY_TIMEOUT = float(env("GATEWAY_TIMEOUT", "10"))
-    GATEWAY_CONNECT_TIMEOUT = float(env("GATEWAY_CONNECT_TIMEOUT", "3.05"))
+    GATEWAY_TIMEOUT = env_number("GATEWAY_TIMEOUT", "10", float)
+    GATEWAY_CONNECT_TIMEOUT = env_number("GATEWAY_CONNECT_TIMEOUT", "3.05", float)
     PUBLIC_BASE_URL = env("PUBLIC_BASE_URL")
     # Host header values accepted (Flask's setting; others get 400). Unset: any host when
     # PUBLIC_BASE_URL is set, else only this machine's loopback names (see create_app).
@@ -88,14 +107,19 @@ class Config:
     # Largest amount a customer may pay, in major units, and per-currency overrides.
     CHECKOUT_MAX_AMOUNT = env("CHECKOUT_MAX_AMOUNT", "1000000")
     CHECKOUT_MAX_AMOUNTS = env_list("CHECKOUT_MAX_AMOUNTS")
-    # The customer never declares itself trusted: every open-form order gets this.
+    # The open form at `/`: 0 leaves only checkouts created by the merchant (Checkouts API).
+    OPEN_CHECKOUT = env_bool("OPEN_CHECKOUT", True)
+    # Bearer key of the Checkouts API (/api/v1); the API answers 404 when it is empty.
+    MERCHANT_API_KEY = env("MERCHANT_API_KEY", DEV_MERCHANT_API_KEY)
+    # The customer never declares itself trusted: every open-form order gets this, and a
+    # checkout's orders what its merchant said (default this too).
     CUSTOMER_TYPE = env("CUSTOMER_TYPE", "regular")
     # Removed: it trusted whoever typed a listed login. Read only so that start-up refuses
     # it rather than ignore it silently (config_checks).
     TRUSTED_LOGINS = env("TRUSTED_LOGINS")
 
     CALLBACK_STATUS_MAP = {**DEFAULT_STATUS_MAP, **env_map("GATEWAY_STATUS_MAP")}
-    CALLBACK_MAX_BYTES = int(env("CALLBACK_MAX_BYTES", str(64 * 1024)))
+    CALLBACK_MAX_BYTES = env_number("CALLBACK_MAX_BYTES", str(64 * 1024), int)
 
     SANDBOX_ENABLED = env_bool("SANDBOX_ENABLED", True)
     SANDBOX_REDIRECT = env_bool("SANDBOX_REDIRECT", False)
@@ -104,8 +128,8 @@ class Config:
     # `/callback` on the site of success_url.
     SANDBOX_CALLBACK_URL = env("SANDBOX_CALLBACK_URL")
     # 6 tries, waiting 2, 4, 8, 16 and 32 s between them: about a minute, like real gateways.
-    SANDBOX_CALLBACK_TRIES = int(env("SANDBOX_CALLBACK_TRIES", "6"))
-    SANDBOX_CALLBACK_BACKOFF = float(env("SANDBOX_CALLBACK_BACKOFF", "2"))
+    SANDBOX_CALLBACK_TRIES = env_number("SANDBOX_CALLBACK_TRIES", "6", int)
+    SANDBOX_CALLBACK_BACKOFF = env_number("SANDBOX_CALLBACK_BACKOFF", "2", float)
 
     # Callbacks from other networks get 403 when set (comma-separated CIDRs).
     CALLBACK_ALLOWED_NETWORKS = env_list("CALLBACK_ALLOWED_NETWORKS")
@@ -126,16 +150,29 @@ class Config:
     SENTRY_RELEASE = env("SENTRY_RELEASE")
     # `Authorization: Bearer <token>` for GET /metrics; unset, /metrics answers 404.
     METRICS_TOKEN = env("METRICS_TOKEN")
-    # Time a customer has to pay once the gateway's form is open: an order pending longer
-    # is stuck (metric checkout_orders_pending_past_expiry). Match `orders expire --older-than`.
-    PENDING_EXPIRY_SECONDS = int(env("PENDING_EXPIRY_SECONDS", "1800"))
     # Worker processes serving the app (gunicorn.conf.py sets it), for the start-up warnings.
-    WORKERS = int(env("WEB_CONCURRENCY", "1"))
+    WORKERS = env_number("WEB_CONCURRENCY", "1", int)
     # How many reverse proxies / load balancers stand in front of the app (X-Forwarded-*).
-    PROXY_FIX_HOPS = int(env("PROXY_FIX_HOPS", "0"))
+    PROXY_FIX_HOPS = env_number("PROXY_FIX_HOPS", "0", int)
 
     WTF_CSRF_TIME_LIMIT = None  # a customer may leave the form open for a while
     MAX_CONTENT_LENGTH = 1024 * 1024
+
+    # Webhooks to the merchant's server (docs/webhooks.md); unset URL = no webhooks.
+    MERCHANT_WEBHOOK_URL = env("MERCHANT_WEBHOOK_URL")
+    MERCHANT_WEBHOOK_SECRET = env("MERCHANT_WEBHOOK_SECRET", DEV_WEBHOOK_SECRET)
+    # Seconds before each retry after the first attempt: 1 + 7 attempts over about 27 hours.
+    WEBHOOK_RETRY_DELAYS = env_list("WEBHOOK_RETRY_DELAYS", DEFAULT_WEBHOOK_RETRY_DELAYS)
+    WEBHOOK_TIMEOUT = env_number("WEBHOOK_TIMEOUT", "10", float)  # the whole exchange
+    WEBHOOK_CONNECT_TIMEOUT = env_number("WEBHOOK_CONNECT_TIMEOUT", "5", float)
+    # How long a worker owns an attempt; a dead worker's events are taken over after it.
+    WEBHOOK_CLAIM_LEASE = env_number("WEBHOOK_CLAIM_LEASE", "60", float)
+    WEBHOOK_POLL_INTERVAL = env_number("WEBHOOK_POLL_INTERVAL", "1", float)
+    # Deliver from the web process too (a thread): the demo needs no `flask webhooks worker`.
+    WEBHOOK_IN_PROCESS = env_bool("WEBHOOK_IN_PROCESS", True)
+    # The workers' chores (checkout.housekeeping): how often, and when an order expires.
+    HOUSEKEEPING_INTERVAL = env_number("HOUSEKEEPING_INTERVAL", "300", float)
+    ORDERS_EXPIRE_AFTER = env("ORDERS_EXPIRE_AFTER", "30m")
 
     # The merchant's back office at /admin: off (404) unless both are set, in every environment.
     ADMIN_USERNAME = env("ADMIN_USERNAME")
@@ -152,6 +189,7 @@ class TestingConfig(Config):
     GATEWAY_SECRET = "testing-gateway-secret"
     WTF_CSRF_ENABLED = False
     RATELIMIT_ENABLED = False
+    WEBHOOK_IN_PROCESS = False
 
 
 class ProductionConfig(Config):
@@ -159,12 +197,16 @@ class ProductionConfig(Config):
 
     APP_ENV = "production"
     SANDBOX_ENABLED = env_bool("SANDBOX_ENABLED", False)
-    PROXY_FIX_HOPS = int(env("PROXY_FIX_HOPS", "1"))
+    # No development default: unset, the Checkouts API is off.
+    MERCHANT_API_KEY = env("MERCHANT_API_KEY")
+    PROXY_FIX_HOPS = env_number("PROXY_FIX_HOPS", "1", int)
     # One JSON object per line, for whatever collects the logs.
     LOG_FORMAT = env("LOG_FORMAT", "json")
     SESSION_COOKIE_SECURE = True
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    # Production delivers with `flask webhooks worker` processes (README, Deploying).
+    WEBHOOK_IN_PROCESS = env_bool("WEBHOOK_IN_PROCESS", False)
 
 
 CONFIGS: dict[str, type[Config]] = {

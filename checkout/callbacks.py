@@ -7,7 +7,6 @@ so nothing a sender puts in a request reaches a 500.
 from __future__ import annotations
 
 import ipaddress
-import json
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
@@ -15,9 +14,9 @@ from urllib.parse import parse_qs
 import structlog
 from flask import Request, current_app
 from sqlalchemy import bindparam, insert, update
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wsgi import get_input_stream
 
-from checkout import client_address, logs, metrics, signing
+from checkout import client_address, logs, metrics, safe_json, safe_text, signing
 from checkout.extensions import db
 from checkout.models import CallbackOutcome, CallbackRecord, OrderStatus, utcnow
 from checkout.orders import apply_gateway_status, get_order
@@ -91,14 +90,12 @@ def store(request: Request) -> CallbackRecord:
         body_truncated=False,
         http_request_id=logs.current_request_id(),
     )
-    try:
-        body = request.stream.read(limit + 1)
-    except RequestEntityTooLarge:
-        body = b""
-        record.body_truncated = True
+    # Not request.stream: over MAX_CONTENT_LENGTH it refuses to read at all, and the record
+    # would lose the body. Reading at most limit + 1 bytes is safe at any Content-Length.
+    body = get_input_stream(request.environ, max_content_length=None).read(limit + 1)
     if len(body) > limit or (request.content_length or 0) > limit:
         record.body_truncated = True
-    record.body = body[:limit].decode("utf-8", errors="replace")
+    record.body = safe_text.decode_body(body[:limit])
     record.received_at = utcnow()
     record.outcome = CallbackOutcome.RECEIVED
     record.id = _insert(record)
@@ -106,8 +103,8 @@ def store(request: Request) -> CallbackRecord:
 
 
 def _storable(header: str, limit: int) -> str:
-    """Return a header value cut to its column, without the NUL that PostgreSQL cannot store."""
-    return header[:limit].replace("\x00", "\ufffd")
+    """Return a header value the database can store, cut to its column."""
+    return safe_text.storable(header)[:limit]
 
 
 def _insert(record: CallbackRecord) -> int:
@@ -149,12 +146,14 @@ def parse(record: CallbackRecord) -> Callback:
     for name in ("request_id", "status", "currency"):
         if not isinstance(fields[name], str):
             raise _malformed(f"{name} must be a string")
+        # They are stored and looked up: NUL and the like would fail in the database.
+        if not fields[name].isprintable():
+            raise _malformed(f"{name} contains characters that are not allowed")
     amount = _amount(fields["amount"])
-    for name, value in fields.items():
-        try:
-            signing.render_value(value)
-        except signing.UnsignableValueError:
-            raise _malformed(f"{name} has a value that cannot be signed") from None
+    try:
+        signing.canonical_string(fields)
+    except signing.UnsignableValueError as error:
+        raise _malformed(f"a field has a value that cannot be signed: {error}") from None
     return Callback(
         fields=fields,
         request_id=fields["request_id"],
@@ -167,9 +166,9 @@ def parse(record: CallbackRecord) -> Callback:
 def _decode_body(body: str, content_type: str) -> dict[str, Any]:
     if "json" in content_type or body.lstrip().startswith("{"):
         try:
-            fields = json.loads(body)
-        except ValueError:
-            raise _malformed("body is not valid JSON") from None
+            fields = safe_json.loads(body)
+        except safe_json.JSONInputError as error:
+            raise _malformed(str(error)) from None
         if not isinstance(fields, dict):
             raise _malformed("body must be a JSON object")
         return fields
@@ -265,7 +264,8 @@ def _keep_after_failure(record: CallbackRecord, error: Exception) -> None:
 def _finish(record: CallbackRecord, outcome: CallbackOutcome, detail: str | None) -> None:
     """Write the outcome back to the record, committing the change it caused with it."""
     record.outcome = outcome
-    record.detail = detail
+    # Refusals may quote what the sender wrote (a field's name): keep it storable.
+    record.detail = safe_text.storable(detail) if detail else None
     findings = {
         name: getattr(record, name)
         for name in ("outcome", "detail", "request_id", "gateway_status", "order_id")

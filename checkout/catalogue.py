@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from babel.core import get_global
-from babel.numbers import get_currency_name, get_currency_precision
+import iso4217
+from babel.numbers import get_currency_name
 from flask_babel import lazy_gettext
 
 
@@ -79,14 +79,30 @@ LANGUAGES_BY_CODE = {language.code: language for language in LANGUAGES}
 DEFAULT_LANGUAGE = "EN"
 
 
+# Minor units from ISO 4217 itself (the `iso4217` package ships the ISO list), as the
+# gateway counts them. Babel's CLDR digits are display digits: 0 for IDR and HUF where ISO
+# says 2, a 100x error on every payment. Funds and metals (XAU...) have none: not payable.
+ISO_EXPONENTS: dict[str, int] = {
+    currency.code: currency.exponent
+    for currency in iso4217.Currency
+    if currency.exponent is not None
+}
+
+
 def is_iso_currency(code: str) -> bool:
-    """Tell whether `code` is an active ISO 4217 currency known to Babel's CLDR data."""
-    return code in get_global("all_currencies") and code.isupper() and len(code) == 3
+    """Tell whether `code` is a current ISO 4217 currency with minor units."""
+    return code in ISO_EXPONENTS
 
 
 def currency_exponent(code: str) -> int:
-    """Return the number of minor-unit digits of a currency, from Babel's ISO 4217 data."""
-    return get_currency_precision(code)
+    """Return the number of minor-unit digits of a currency, from ISO 4217.
+
+    :raise ValueError: for a code that is not a payable ISO 4217 currency.
+    """
+    try:
+        return ISO_EXPONENTS[code]
+    except KeyError:
+        raise ValueError(f"{code!r} is not an ISO 4217 currency with minor units") from None
 
 
 def currency_label(code: str, locale: str = "en") -> str:

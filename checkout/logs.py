@@ -129,6 +129,11 @@ def incoming_request_id(trust_proxy: bool) -> str:
         forwarded = request.headers.get(REQUEST_ID_HEADER, "")
         if FORWARDED_REQUEST_ID.fullmatch(forwarded):
             return forwarded
+    return new_request_id()
+
+
+def new_request_id() -> str:
+    """Return a new id for a request or a unit of background work: 32 random hex digits."""
     return secrets.token_hex(16)
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Iterable
-from datetime import timedelta
 
 from flask import Blueprint, Flask, abort, current_app, request
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
@@ -18,6 +17,7 @@ from prometheus_client.registry import Collector
 from werkzeug.wrappers import Response
 
 from checkout import metrics
+from checkout.commands import parse_duration
 
 bp = Blueprint("metrics", __name__)
 
@@ -48,7 +48,7 @@ def exposition() -> bytes:
         MultiProcessCollector(registry)
     else:
         registry.register(_Collected(REGISTRY.collect()))
-    expiry = timedelta(seconds=current_app.config["PENDING_EXPIRY_SECONDS"])
+    expiry = parse_duration(current_app.config["ORDERS_EXPIRE_AFTER"])
     registry.register(_Collected(metrics.scrape_time_metrics(expiry)))
     return generate_latest(registry)
 

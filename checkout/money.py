@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 import re
 from decimal import Decimal
 
-from babel.numbers import format_currency
+from babel import Locale
+from babel.numbers import NumberPattern, format_currency
 from flask_babel import gettext, ngettext
 
 from checkout.catalogue import currency_exponent
@@ -95,9 +98,24 @@ def to_major(minor: int, currency: str) -> Decimal:
 
 
 def format_minor(minor: int, currency: str, locale: str = "en") -> str:
-    """Format minor units for people, e.g. `9000, "KZT"` → `KZT 90.00` (no-break space)."""
-    text = format_currency(to_major(minor, currency), currency, locale=locale)
+    """Format minor units for people, e.g. `9000, "KZT"` → `KZT 90.00` (no-break space).
+
+    Babel lays out the amount for the locale, with ISO 4217's digits rather than CLDR's:
+    10000 IDR reads `IDR 100.00`, as much as the gateway is asked for.
+    """
+    pattern = currency_pattern(locale, currency_exponent(currency))
+    text = format_currency(
+        to_major(minor, currency), currency, pattern, locale=locale, currency_digits=False
+    )
     return CURRENCY_SPACING.sub("\u00a0", text)
+
+
+@functools.cache
+def currency_pattern(locale: str, digits: int) -> NumberPattern:
+    """Return the locale's standard currency pattern with exactly `digits` decimals."""
+    pattern = copy.copy(Locale.parse(locale).currency_formats["standard"])
+    pattern.frac_prec = (digits, digits)
+    return pattern
 
 
 def format_plain(minor: int, currency: str) -> str:

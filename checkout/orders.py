@@ -16,7 +16,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from checkout import metrics
 from checkout.extensions import db
-from checkout.gateway import Failure, GatewayClient, GatewayError, TokenRequest
+from checkout.gateway import Failure, GatewayClient, GatewayError, TokenAnswer, TokenRequest
 from checkout.models import (
     REQUEST_ID_LENGTH,
     CallbackOutcome,
@@ -25,7 +25,9 @@ from checkout.models import (
     OrderStatus,
     utcnow,
 )
-from checkout.signals import PaidOrder, StateChange, order_changed, order_paid, send_after_commit
+from checkout.settlement import settle_checkout
+from checkout.webhooks import outbox
+from checkout.webhooks.models import EventType
 
 log = structlog.get_logger(__name__)
 
@@ -74,6 +76,13 @@ def fits_request_id(request_id: str) -> bool:
 # An UPDATE sets the columns named in its parameters; `match_*` parameters select the row.
 UPDATE_ORDER = update(Order.__table__).where(Order.id == bindparam("match_id"))
 UPDATE_ORDER_IF_STATUS = UPDATE_ORDER.where(Order.status == bindparam("match_status"))
+UPDATE_ORDER_IF_UNFLAGGED = UPDATE_ORDER.where(Order.review_reason.is_(None))
+# The merchant hears of these changes (DESIGN §8.2); `pending` is no news to act on.
+WEBHOOK_EVENTS = {
+    OrderStatus.PAID: EventType.PAID,
+    OrderStatus.FAILED: EventType.FAILED,
+    OrderStatus.EXPIRED: EventType.EXPIRED,
+}
 INSERT_EVENT = insert(OrderEvent.__table__)
 # Customers' pages poll the status every few seconds.
 SUMMARY_QUERY = select(Order.request_id, Order.status, Order.amount, Order.currency).where(
@@ -142,10 +151,18 @@ def request_payment(order: Order, client: GatewayClient, token_request: TokenReq
         failure = GatewayError(f"gateway call failed: {type(error).__name__}", kind=Failure.CRASHED)
         fail_token_request(order, failure)
         raise failure from None
-    set_status(
+    record_token(order, answer)
+
+
+def record_token(order: Order, answer: TokenAnswer) -> None:
+    """Keep the payment key (or redirect) on any order still open, and commit.
+
+    A `pending` callback may have arrived before obtain_token returned: the key belongs
+    on the order all the same, or the payment page would wait for it until expiry.
+    """
+    move_open_order(
         order,
         OrderStatus.PENDING,
-        expected=OrderStatus.CREATED,
         kind="token_received",
         detail={"key": bool(answer.key), "redirect_url": answer.redirect_url},
         gateway_key=answer.key,
@@ -154,21 +171,42 @@ def request_payment(order: Order, client: GatewayClient, token_request: TokenReq
 
 
 def fail_token_request(order: Order, error: GatewayError) -> None:
-    """Mark an order failed because no payment key could be had, and say why."""
+    """Mark an order failed because no payment key could be had, and say why.
+
+    From any open state: a `pending` callback that came first must not leave the customer
+    waiting for a key that will never come.
+    """
     log.warning(
         "obtain_token_failed",
         request_id=order.request_id,
         reason=error.reason,
         kind=str(error.kind),
     )
-    set_status(
+    move_open_order(
         order,
         OrderStatus.FAILED,
-        expected=OrderStatus.CREATED,
         kind="token_failed",
         detail={"reason": error.reason},
         error=error.reason,
     )
+
+
+def move_open_order(
+    order: Order, new: OrderStatus, *, kind: str, detail: dict[str, Any], **values: Any
+) -> None:
+    """Move an order from whatever open state it is in to `new`, and commit.
+
+    A final state is never overwritten: the news then only joins the order's timeline.
+    """
+    for _attempt in range(MAX_TRANSITION_ATTEMPTS):
+        current = order.order_status
+        if current.is_final:
+            record_event(order, kind, detail=detail)
+            db.session.commit()
+            return
+        if set_status(order, new, expected=current, kind=kind, detail=detail, **values):
+            return
+    raise RuntimeError(f"order {order.request_id} kept changing under {kind}")
 
 
 def decide(
@@ -177,14 +215,15 @@ def decide(
     """Return the state an authentic callback moves an order to, and the outcome to record.
 
     `paid` is final; money received wins over an earlier fail or expiry; a report that
-    repeats the current state changes nothing; other news about a closed order is kept
-    on record but not applied.
+    repeats the current state changes nothing; a failure reported after paid is kept
+    for review; other news about a closed order (a late `processing`) is kept on record
+    but not applied.
     """
     if reported == current:
         return None, CallbackOutcome.DUPLICATE
     if reported == OrderStatus.PAID:
         return OrderStatus.PAID, CallbackOutcome.ACCEPTED
-    if current == OrderStatus.PAID:
+    if current == OrderStatus.PAID and reported.is_final:
         return None, CallbackOutcome.IGNORED_AFTER_PAID
     if current.is_final or reported == OrderStatus.CREATED:
         return None, CallbackOutcome.IGNORED_FINAL
@@ -196,8 +235,8 @@ def apply_gateway_status(
 ) -> CallbackOutcome:
     """Apply what an authentic callback reports, at most once, and return the outcome.
 
-    The change joins the caller's transaction (the callback's record is committed with it);
-    `order_paid` is sent once that transaction commits. A callback whose amount or currency
+    The change, and the merchant's webhook event, join the caller's transaction (the
+    callback's record is committed with them). A callback whose amount or currency
     differs from the order's changes nothing and flags the order for review, as does a
     failure reported after the order was paid.
     """
@@ -220,8 +259,8 @@ def apply_gateway_status(
         if compare_and_set(
             order, target, expected=current, kind="callback", detail=detail, **values
         ):
-            if target == OrderStatus.PAID:
-                send_after_commit(order_paid, order=PaidOrder.of(order))
+            if target == OrderStatus.PAID and not settle_checkout(order):
+                flag_for_review(order, "paid after its checkout was paid by another order")
             return outcome
         # Another process moved the order between our read and our write: look again.
         db.session.refresh(order)
@@ -231,12 +270,18 @@ def apply_gateway_status(
 def flag_for_review(order: Order, reason: str) -> None:
     """Mark an order for a person to look at, and say why on its timeline.
 
-    Joins the caller's transaction.
+    Joins the caller's transaction. The merchant's `order.flagged` goes out once per order,
+    with the change that first flagged it: later findings only update the reason.
     """
     values = {"review_reason": reason, "updated_at": utcnow()}
-    db.session.connection().execute(UPDATE_ORDER, {"match_id": order.id, **values})
+    connection = db.session.connection()
+    first = connection.execute(UPDATE_ORDER_IF_UNFLAGGED, {"match_id": order.id, **values})
+    if first.rowcount != 1:
+        connection.execute(UPDATE_ORDER, {"match_id": order.id, **values})
     _loaded(order, values)
     record_event(order, "flagged", detail={"reason": reason})
+    if first.rowcount == 1:
+        outbox.enqueue(order, EventType.FLAGGED)
     log.warning("order_flagged", request_id=order.request_id, reason=reason)
 
 
@@ -283,8 +328,9 @@ def compare_and_set(
         return False
     _loaded(order, values)
     record_event(order, kind, from_status=expected, to_status=new, detail=detail)
-    change = StateChange(order.request_id, expected, new, order.created_at, values["updated_at"])
-    send_after_commit(order_changed, change=change)
+    if new in WEBHOOK_EVENTS:
+        outbox.enqueue(order, WEBHOOK_EVENTS[new])
+    metrics.count_state_change(expected, new, order.created_at, values["updated_at"])
     log.info(
         "order_state",
         request_id=order.request_id,

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext, lazy_gettext
 from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response
@@ -61,6 +70,18 @@ def render_form(
 # Stand-ins for the per-visitor tokens in the cached blank form; URL-safe like the tokens.
 CSRF_SLOT = "csrf-slot-f1b7c2"
 TOKEN_SLOT = "token-slot-9d04ae"
+
+
+# The open form's endpoints, switched off by OPEN_CHECKOUT=0.
+OPEN_FORM_ENDPOINTS = frozenset({"checkout.checkout_form", "checkout.submit_checkout"})
+
+
+@bp.before_request
+def open_form_switch() -> tuple[str, int] | None:
+    """Answer the open form with a page saying to start from the shop, when it is off."""
+    if request.endpoint in OPEN_FORM_ENDPOINTS and not current_app.config["OPEN_CHECKOUT"]:
+        return render_template("checkout/closed.html"), 404
+    return None
 
 
 @bp.get("/")
@@ -175,7 +196,7 @@ def order_or_404(request_id: str) -> Order:
     return order
 
 
-@bp.get("/pay/<request_id>")
+@bp.get("/pay/<request_id:request_id>")
 def pay(request_id: str) -> Response | str:
     order = order_or_404(request_id)
     if order.order_status.is_final:
@@ -186,25 +207,25 @@ def pay(request_id: str) -> Response | str:
     return render_template("checkout/pay.html", order=order, form_url=form_url)
 
 
-@bp.get("/orders/<request_id>")
+@bp.get("/orders/<request_id:request_id>")
 def order_page(request_id: str) -> str:
     order = order_or_404(request_id)
     status_label = STATUS_LABELS.get(order.status, order.status)
     return render_template("checkout/order.html", order=order, status_label=status_label)
 
 
-@bp.get("/orders/<request_id>/success")
+@bp.get("/orders/<request_id:request_id>/success")
 def order_success(request_id: str) -> str:
     # The redirect proves nothing: the page shows what the verified callbacks said.
     return order_page(request_id)
 
 
-@bp.get("/orders/<request_id>/fail")
+@bp.get("/orders/<request_id:request_id>/fail")
 def order_fail(request_id: str) -> str:
     return order_page(request_id)
 
 
-@bp.get("/orders/<request_id>/status")
+@bp.get("/orders/<request_id:request_id>/status")
 def order_status(request_id: str) -> Response:
     summary = order_summary(request_id)
     if summary is None:

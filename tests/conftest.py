@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import HealthCheck, settings
 from werkzeug.serving import make_server
 
 from app import create_app
@@ -29,6 +30,16 @@ PRODUCTION_SETTINGS = {
     # One process, as the Flask test client is; production refuses memory:// otherwise.
     "RATELIMIT_SINGLE_INSTANCE": True,
 }
+
+# Property tests: a quick look on a laptop, a thorough one in CI (`CI=true`). Requests go
+# through the database, so no per-example deadline.
+settings.register_profile(
+    "dev", max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "ci", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("ci" if os.environ.get("CI") == "true" else "dev")
 
 POSTGRES_HINT = (
     "PostgreSQL tests need TEST_DATABASE_URL, e.g. "

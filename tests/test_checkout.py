@@ -457,13 +457,20 @@ def test_order_page_shows_the_order(app: Flask, client: FlaskClient, suffix: str
 
 @pytest.mark.parametrize(
     "path",
-    ["/pay/x", "/orders/x", "/orders/x/success", "/orders/x/fail", "/pay/" + "a" * 65],
+    ["/pay/x", "/orders/x", "/orders/x/success", "/orders/x/fail"],
 )
 def test_unknown_order_is_a_404_page(client: FlaskClient, path: str) -> None:
     response = client.get(path)
     assert response.status_code == 404
     assert response.mimetype == "text/html"
     assert "We could not find this order." in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/pay/" + "a" * 65, "/orders/a.b", "/orders/%00/fail"])
+def test_what_cannot_be_a_request_id_is_the_normal_404_page(client: FlaskClient, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 404
+    assert "We could not find this page." in response.get_data(as_text=True)
 
 
 def test_unknown_order_status_is_a_404_json(client: FlaskClient) -> None:

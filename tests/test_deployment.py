@@ -1,9 +1,10 @@
 """The production layout of docs/deploying.md, run for real, without containers.
 
 nginx with deploy/nginx.conf (TLS on a high port, run as an unprivileged user) in front of
-gunicorn with gunicorn.conf.py in production mode (two workers), PostgreSQL migrated by
-`flask db upgrade`, Redis for the rate limits; a customer walks a checkout through it all
-with the sandbox gateway, whose callback comes back through nginx too.
+gunicorn with gunicorn.conf.py in production mode (two workers), a webhook worker beside
+it, PostgreSQL migrated by `flask db upgrade`, Redis for the rate limits; a customer walks
+a checkout through it all with the sandbox gateway, whose callback comes back through nginx
+too, and the worker tells the merchant's server.
 """
 
 from __future__ import annotations
@@ -15,18 +16,23 @@ import re
 import secrets
 import shutil
 import signal
+import ssl
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 import redis
 import requests
 from sqlalchemy import select, text
+from standardwebhooks import Webhook
 
 from app import create_app
 from checkout.extensions import db
@@ -42,6 +48,7 @@ from tests.conftest import (
 from tests.metrics_helpers import TOKEN, parse, value
 from tests.sandbox_helpers import IFRAME_SRC
 from tests.test_sandbox_gunicorn import FOREIGN_SETTINGS, free_port, wait_until_healthy
+from tests.webhook_helpers import SECRET
 
 ROOT = Path(__file__).resolve().parent.parent
 NGINX_HINT = "the deployment test needs nginx (apt-get install nginx; CI installs it)"
@@ -58,6 +65,8 @@ class Layout:
     certificate: Path
     nginx_dir: Path
     app_log: Path
+    worker_log: Path
+    webhooks: list[Delivery]
     redis_url: str
     database_url: str
     key_prefix: str
@@ -160,6 +169,43 @@ def stop(process: subprocess.Popen) -> None:
         process.wait(timeout=5)
 
 
+@dataclass(frozen=True)
+class Delivery:
+    headers: dict[str, str]
+    body: bytes
+
+
+@contextmanager
+def https_receiver(certificate: Path) -> Iterator[tuple[str, list[Delivery]]]:
+    """The merchant's webhook endpoint over https (production wants one): answers 200 and
+    keeps what it receives."""
+    received: list[Delivery] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            received.append(Delivery({k.lower(): v for k, v in self.headers.items()}, body))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            """Keep test output quiet."""
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(certificate, certificate.with_suffix(".key"))
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
+    thread.start()
+    try:
+        yield f"https://127.0.0.1:{server.server_port}/hooks", received
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
 @pytest.fixture
 def layout(tmp_path) -> Iterator[Layout]:
     database_url = required_postgres_url()
@@ -170,79 +216,97 @@ def layout(tmp_path) -> Iterator[Layout]:
     nginx_dir = Path(tempfile.mkdtemp(prefix="checkout-nginx-"))
     nginx_dir.chmod(0o755)
     certificate = self_signed_certificate(nginx_dir)
-    https_port, http_port, app_port = free_port(), free_port(), free_port()
-    site = f"https://127.0.0.1:{https_port}"
-    key_prefix = "deploy-" + secrets.token_hex(6)
-    env = {name: value for name, value in os.environ.items() if name not in FOREIGN_SETTINGS}
-    for name in ("APP_ENV", "PUBLIC_BASE_URL", "PROMETHEUS_MULTIPROC_DIR", "LOG_FORMAT"):
-        env.pop(name, None)
-    env.update(
-        APP_ENV="production",
-        SECRET_KEY=secrets.token_urlsafe(48),
-        GATEWAY_SECRET=secrets.token_urlsafe(24),
-        MERCHANT_ID="superkey",
-        SITE_ID="42",
-        PUBLIC_BASE_URL=site,
-        # The demo's gateway, in production: no gateway account on this machine.
-        SANDBOX_ENABLED="1",
-        SANDBOX_CALLBACK_BACKOFF="0.2",
-        DATABASE_URL=database_url,
-        RATELIMIT_STORAGE_URI=redis_url,
-        RATELIMIT_KEY_PREFIX=key_prefix,
-        METRICS_TOKEN=TOKEN,
-        PORT=str(app_port),
-        WEB_CONCURRENCY="2",
-        # The sandbox posts its callback to PUBLIC_BASE_URL: our certificate must be trusted.
-        REQUESTS_CA_BUNDLE=str(certificate),
-    )
-    migrated = subprocess.run(
-        [sys.executable, "-m", "flask", "db", "upgrade"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert migrated.returncode == 0, migrated.stderr
-    app_log = tmp_path / "gunicorn.log"
-    with app_log.open("w") as log:
-        gunicorn = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "app:create_app()"],
+    # Left last: the receiver and the directory, whatever happens from here on.
+    with ExitStack() as cleanup:
+        cleanup.callback(shutil.rmtree, nginx_dir, ignore_errors=True)
+        webhook_url, webhooks = cleanup.enter_context(https_receiver(certificate))
+        https_port, http_port, app_port = free_port(), free_port(), free_port()
+        site = f"https://127.0.0.1:{https_port}"
+        key_prefix = "deploy-" + secrets.token_hex(6)
+        env = {name: value for name, value in os.environ.items() if name not in FOREIGN_SETTINGS}
+        for name in ("APP_ENV", "PUBLIC_BASE_URL", "PROMETHEUS_MULTIPROC_DIR", "LOG_FORMAT"):
+            env.pop(name, None)
+        env.update(
+            APP_ENV="production",
+            SECRET_KEY=secrets.token_urlsafe(48),
+            GATEWAY_SECRET=secrets.token_urlsafe(24),
+            MERCHANT_ID="superkey",
+            SITE_ID="42",
+            PUBLIC_BASE_URL=site,
+            # The demo's gateway, in production: no gateway account on this machine.
+            SANDBOX_ENABLED="1",
+            SANDBOX_CALLBACK_BACKOFF="0.2",
+            DATABASE_URL=database_url,
+            RATELIMIT_STORAGE_URI=redis_url,
+            RATELIMIT_KEY_PREFIX=key_prefix,
+            METRICS_TOKEN=TOKEN,
+            PORT=str(app_port),
+            WEB_CONCURRENCY="2",
+            # The sandbox posts its callback to PUBLIC_BASE_URL: our certificate must be trusted.
+            REQUESTS_CA_BUNDLE=str(certificate),
+            MERCHANT_WEBHOOK_URL=webhook_url,
+            MERCHANT_WEBHOOK_SECRET=SECRET,
+            WEBHOOK_POLL_INTERVAL="0.1",
+        )
+        migrated = subprocess.run(
+            [sys.executable, "-m", "flask", "db", "upgrade"],
             cwd=ROOT,
             env=env,
-            stdout=log,
-            stderr=log,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
-    nginx = None
-    try:
-        wait_until_healthy(f"http://127.0.0.1:{app_port}", gunicorn, app_log)
-        nginx = start_nginx(
-            nginx_dir, nginx_site(nginx_dir, https_port, http_port, f"127.0.0.1:{app_port}")
-        )
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                requests.get(site + "/healthz", verify=str(certificate), timeout=TIMEOUT)
-                break
-            except requests.ConnectionError:
-                assert nginx.poll() is None, (nginx_dir / "stderr.log").read_text()
-                assert time.monotonic() < deadline, "nginx did not start"
-                time.sleep(0.1)
-        yield Layout(
-            site=site,
-            app=f"http://127.0.0.1:{app_port}",
-            certificate=certificate,
-            nginx_dir=nginx_dir,
-            app_log=app_log,
-            redis_url=redis_url,
-            database_url=database_url,
-            key_prefix=key_prefix,
-        )
-    finally:
-        if nginx is not None:
-            stop(nginx)
-        stop(gunicorn)
-        shutil.rmtree(nginx_dir, ignore_errors=True)
+        assert migrated.returncode == 0, migrated.stderr
+        app_log = tmp_path / "gunicorn.log"
+        with app_log.open("w") as log:
+            gunicorn = subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "app:create_app()"],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=log,
+            )
+        worker_log = tmp_path / "worker.log"
+        with worker_log.open("w") as log:
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "flask", "webhooks", "worker"],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=log,
+            )
+        nginx = None
+        try:
+            wait_until_healthy(f"http://127.0.0.1:{app_port}", gunicorn, app_log)
+            nginx = start_nginx(
+                nginx_dir, nginx_site(nginx_dir, https_port, http_port, f"127.0.0.1:{app_port}")
+            )
+            deadline = time.monotonic() + 20
+            while True:
+                try:
+                    requests.get(site + "/healthz", verify=str(certificate), timeout=TIMEOUT)
+                    break
+                except requests.ConnectionError:
+                    assert nginx.poll() is None, (nginx_dir / "stderr.log").read_text()
+                    assert time.monotonic() < deadline, "nginx did not start"
+                    time.sleep(0.1)
+            yield Layout(
+                site=site,
+                app=f"http://127.0.0.1:{app_port}",
+                certificate=certificate,
+                nginx_dir=nginx_dir,
+                app_log=app_log,
+                worker_log=worker_log,
+                webhooks=webhooks,
+                redis_url=redis_url,
+                database_url=database_url,
+                key_prefix=key_prefix,
+            )
+        finally:
+            if nginx is not None:
+                stop(nginx)
+            stop(worker)
+            stop(gunicorn)
 
 
 def pay_through(layout: Layout) -> str:
@@ -297,9 +361,27 @@ def test_a_checkout_through_nginx_gunicorn_postgresql_and_redis(layout):
     app_lines = [
         json.loads(line) for line in layout.app_log.read_text().splitlines() if line[:1] == "{"
     ]
-    [paid_line] = [line for line in app_lines if line["event"] == "order_paid"]
+    [paid_line] = [
+        line
+        for line in app_lines
+        if line["event"] == "order_state" and line.get("to_status") == "paid"
+    ]
     assert paid_line["request_id"] == request_id
     assert paid_line["http_request_id"] == callback.http_request_id
+
+    # The webhook worker told the merchant, signed as Standard Webhooks says.
+    deadline = time.monotonic() + 20
+    while not layout.webhooks:
+        assert time.monotonic() < deadline, layout.worker_log.read_text()
+        time.sleep(0.1)
+    [delivery] = layout.webhooks
+    event = Webhook(SECRET).verify(delivery.body, delivery.headers)
+    assert (event["type"], event["data"]["request_id"]) == ("order.paid", request_id)
+    worker_lines = [
+        json.loads(line) for line in layout.worker_log.read_text().splitlines() if line[:1] == "{"
+    ]
+    [attempt_line] = [line for line in worker_lines if line["event"] == "webhook_attempt"]
+    assert attempt_line["status"] == 200 and NGINX_ID.fullmatch(attempt_line["http_request_id"])
 
     # The rate limit counted in Redis.
     keys = redis.Redis.from_url(layout.redis_url).keys(f"LIMITS:LIMITER/{layout.key_prefix}/*")
@@ -330,6 +412,8 @@ def test_a_checkout_through_nginx_gunicorn_postgresql_and_redis(layout):
     posted = {"endpoint": "checkout.submit_checkout", "method": "POST", "status": "303"}
     assert value(samples, "checkout_http_requests_total", **posted) == 1
     assert value(samples, "checkout_orders_pending_past_expiry") == 0
+    assert value(samples, "checkout_webhook_attempts_recent", result="delivered") == 1
+    assert value(samples, "checkout_webhook_backlog") == 0
     excerpt = [
         line
         for line in scraped.text.splitlines()

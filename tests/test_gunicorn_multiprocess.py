@@ -129,6 +129,12 @@ def test_gunicorn_workers_apply_concurrent_callbacks_once(pg_app, gunicorn):
                 assert stored.review_reason, "mismatches and late fails are flagged"
     time.sleep(0.5)  # let the workers flush their last log lines
     lines = [json.loads(line) for line in log_path.read_text().splitlines() if line[:1] == "{"]
-    paid_lines = [line["request_id"] for line in lines if line["event"] == "order_paid"]
+    paid_lines = [
+        line["request_id"]
+        for line in lines
+        if line["event"] == "order_state"
+        and line["kind"] == "callback"
+        and line["to_status"] == "paid"
+    ]
     expected_paid = sorted(rid for rid, state in expected.items() if state == "paid")
-    assert sorted(paid_lines) == expected_paid, "exactly one order_paid per paid order"
+    assert sorted(paid_lines) == expected_paid, "exactly one change to paid per paid order"

@@ -120,7 +120,9 @@ def test_request_and_state_change_logs_are_structured_and_mask_secrets(app, clie
         "paid",
     )
     [status_request] = [
-        line for line in logged(caplog, "request") if line["route"] == "/orders/<request_id>/status"
+        line
+        for line in logged(caplog, "request")
+        if line["route"] == "/orders/<request_id:request_id>/status"
     ]
     assert status_request["request_id"] == order.request_id
     assert status_request["status"] == 200

@@ -10,13 +10,19 @@ from datetime import timedelta
 
 import pytest
 from flask import Flask
+from sqlalchemy import select, update
 
+from checkout.extensions import db
 from checkout.models import utcnow
+from checkout.webhooks import outbox
+from checkout.webhooks.models import WebhookEvent
+from tests.api_helpers import new_checkout, post_checkout_api
 from tests.callback_helpers import callback_for
 from tests.checkout_helpers import post_checkout
 from tests.conftest import close_app, make_app, make_order
 from tests.fake_gateway import Reply, fake_gateway, refused_url
 from tests.metrics_helpers import TOKEN, scrape, value
+from tests.webhook_helpers import deliver_due, webhook_settings
 
 
 @pytest.fixture
@@ -124,7 +130,7 @@ def test_a_paid_callback_counts_its_outcome_transition_and_time_to_paid(app_on):
 
 
 def test_orders_pending_past_their_expiry_are_a_gauge_read_at_scrape_time(database_url):
-    app = make_app(database_url, METRICS_TOKEN=TOKEN, PENDING_EXPIRY_SECONDS=1800)
+    app = make_app(database_url, METRICS_TOKEN=TOKEN, ORDERS_EXPIRE_AFTER="30m")
     try:
         client = app.test_client()
         assert value(scrape(client), "checkout_orders_pending_past_expiry") == 0
@@ -187,3 +193,53 @@ def test_an_unreachable_gateway_is_counted_as_unreachable(sqlite_url):
     failures = "checkout_gateway_obtain_token_failures_total"
     delta = value(after, failures, kind="unreachable") - value(before, failures, kind="unreachable")
     assert delta == 1
+
+
+def test_checkouts_created_are_counted_once_each(client):
+    before = scrape(client)
+    new_checkout(client)
+    key = {"Idempotency-Key": "metrics-once"}
+    body = {"site_login": "bob", "amount": 100, "currency": "KZT"}
+    assert post_checkout_api(client, body, **key).status_code == 201
+    assert post_checkout_api(client, body, **key).status_code == 201  # a replay: nothing new
+    assert post_checkout_api(client, {"site_login": ""}).status_code == 422
+    after = scrape(client)
+    created = "checkout_checkouts_created_total"
+    assert value(after, created) - value(before, created) == 2
+
+
+def test_webhook_backlog_age_and_recent_attempts_are_read_at_scrape_time(database_url):
+    with fake_gateway(Reply(status=500, json={"error": "down"})) as receiver:
+        app = make_app(database_url, METRICS_TOKEN=TOKEN, **webhook_settings(receiver.url))
+        try:
+            client = app.test_client()
+            with app.app_context():
+                order = make_order(created_at=utcnow() - timedelta(minutes=5))
+            assert value(scrape(client), "checkout_webhook_backlog") == 0
+            assert client.post("/callback", json=callback_for(app, order)).status_code == 200
+            with app.app_context():  # the event waits as if written 2 minutes ago
+                db.session.execute(
+                    update(WebhookEvent).values(created_at=utcnow() - timedelta(minutes=2))
+                )
+                db.session.commit()
+            samples = scrape(client)
+            assert value(samples, "checkout_webhook_backlog") == 1
+            assert 120 <= value(samples, "checkout_webhook_oldest_pending_age_seconds") < 180
+            assert value(samples, "checkout_webhook_attempts_recent", result="failed") == 0
+
+            deliver_due(app)  # 1 + 3 retries at once, each answered 500: given up
+            samples = scrape(client)
+            assert value(samples, "checkout_webhook_attempts_recent", result="failed") == 4
+            assert value(samples, "checkout_webhook_attempts_recent", result="delivered") == 0
+            assert value(samples, "checkout_webhook_backlog") == 0  # failed is not waiting
+            assert value(samples, "checkout_webhook_oldest_pending_age_seconds") == 0
+
+            receiver.answer(Reply(json={"ok": True}))
+            with app.app_context():
+                [event] = db.session.scalars(select(WebhookEvent)).all()
+                outbox.resend(event.webhook_id)
+            deliver_due(app)
+            samples = scrape(client)
+            assert value(samples, "checkout_webhook_attempts_recent", result="delivered") == 1
+        finally:
+            close_app(app)

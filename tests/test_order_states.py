@@ -22,7 +22,7 @@ from checkout.orders import decide
         (S.PAID, S.PAID, None, Outcome.DUPLICATE),
         (S.PAID, S.FAILED, None, Outcome.IGNORED_AFTER_PAID),
         (S.PAID, S.EXPIRED, None, Outcome.IGNORED_AFTER_PAID),
-        (S.PAID, S.PENDING, None, Outcome.IGNORED_AFTER_PAID),
+        (S.PAID, S.PENDING, None, Outcome.IGNORED_FINAL),
         (S.FAILED, S.PAID, S.PAID, Outcome.ACCEPTED),
         (S.EXPIRED, S.PAID, S.PAID, Outcome.ACCEPTED),
         (S.FAILED, S.FAILED, None, Outcome.DUPLICATE),

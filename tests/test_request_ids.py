@@ -12,7 +12,9 @@ from checkout.extensions import db
 from checkout.models import CallbackRecord
 from tests.callback_helpers import callback_for
 from tests.conftest import close_app, make_app, make_order
+from tests.fake_gateway import Reply, fake_gateway
 from tests.log_helpers import logged
+from tests.webhook_helpers import deliver_due, outbox, webhook_settings
 
 GENERATED = re.compile(r"[0-9a-f]{32}")
 
@@ -53,10 +55,10 @@ def test_the_id_is_on_every_line_of_the_request_and_on_its_callback(database_url
         request_id = response.headers["X-Request-ID"]
         lines = [
             line
-            for event in ("callback", "order_state", "order_paid", "request")
+            for event in ("callback", "order_state", "request")
             for line in logged(caplog, event)
         ]
-        assert len(lines) == 4
+        assert len(lines) == 3
         assert {line["http_request_id"] for line in lines} == {request_id}
         with app.app_context():
             [record] = db.session.query(CallbackRecord).all()
@@ -67,3 +69,21 @@ def test_the_id_is_on_every_line_of_the_request_and_on_its_callback(database_url
         assert "http_request_id" not in after
     finally:
         close_app(app)
+
+
+def test_each_webhook_attempt_has_its_id_on_its_lines_and_its_record(sqlite_url, caplog):
+    with fake_gateway(Reply(status=500, json={"error": "down"})) as receiver:
+        app = make_app(sqlite_url, **webhook_settings(receiver.url, WEBHOOK_RETRY_DELAYS=[0]))
+        try:
+            with app.app_context():
+                order = make_order()
+            app.test_client().post("/callback", json=callback_for(app, order))
+            deliver_due(app)  # a worker: no request, so an id per attempt
+        finally:
+            close_app(app)
+    [event] = outbox(app)
+    stored = [attempt.http_request_id for attempt in event.attempt_log]
+    logged_ids = [line["http_request_id"] for line in logged(caplog, "webhook_attempt")]
+    assert len(stored) == 2 and all(GENERATED.fullmatch(value) for value in stored)
+    assert stored[0] != stored[1]
+    assert logged_ids == stored

@@ -3,9 +3,15 @@ sandbox as the gateway, and its callback marking the order."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import requests
+from sqlalchemy import select
 
+from checkout.extensions import db
+from checkout.models import CallbackRecord
+from checkout.sandbox import payments
 from tests.sandbox_helpers import (
     HTTP_TIMEOUT,
     iframe_src,
@@ -80,6 +86,47 @@ def test_redirect_mode_sends_the_customer_to_the_hosted_form_and_gets_paid(live_
     answer = press(customer, location, decision="pay")
     assert answer.headers["Location"] == f"{live_server.url}/orders/{request_id}/success"
     assert wait_for_status(live_server.url, request_id, "paid") == "paid"
+
+
+@pytest.mark.parametrize(
+    "app_overrides",
+    [{"SANDBOX_CALLBACK_BACKOFF": 0.01, "CHECKOUT_CURRENCIES": ["KZT", "IDR", "HUF"]}],
+)
+@pytest.mark.parametrize(
+    ("typed", "currency", "minor", "shown"),
+    [
+        ("1000.50", "IDR", 100_050, "IDR\u00a01,000.50"),
+        ("25000", "IDR", 2_500_000, "IDR\u00a025,000.00"),
+        ("1234,56", "HUF", 123_456, "HUF\u00a01,234.56"),
+    ],
+)
+def test_idr_and_huf_are_paid_in_iso_4217_hundredths(
+    live_server, customer, typed, currency, minor, shown
+):
+    """ISO 4217 gives IDR and HUF two decimals where CLDR gives none: a 100x trap."""
+    location = start_checkout(
+        live_server.url, customer, method="card", amount=typed, currency=currency
+    )
+    request_id = location.removeprefix("/pay/")
+    with live_server.app.app_context():
+        asked = payments.find_by_request_id(request_id).params
+    assert (asked["amount"], asked["currency"]) == (minor, currency)
+    form_url = iframe_src(live_server.url, customer, request_id)
+    assert shown in customer.get(form_url, timeout=HTTP_TIMEOUT).text
+    press(customer, form_url, decision="pay")
+    assert wait_for_status(live_server.url, request_id, "paid") == "paid"
+    with live_server.app.app_context():
+        record = db.session.scalar(
+            select(CallbackRecord).where(CallbackRecord.request_id == request_id)
+        )
+    assert json.loads(record.body)["amount"] == minor
+    status = requests.get(f"{live_server.url}/orders/{request_id}/status", timeout=HTTP_TIMEOUT)
+    assert status.json() == {
+        "request_id": request_id,
+        "status": "paid",
+        "amount": minor,
+        "currency": currency,
+    }
 
 
 def test_returning_to_success_url_alone_marks_nothing_paid(live_server, customer):

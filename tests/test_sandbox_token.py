@@ -38,6 +38,12 @@ BAD_FIELDS: list[tuple[str, dict[str, Any], int]] = [
     ("customer_type", {"customer_type": 1}, 400),
     ("success_url", {"success_url": "javascript:alert(1)"}, 400),
     ("fail_url", {"fail_url": "/orders/x/fail"}, 400),
+    ("success_url", {"success_url": "http://[::1/pay"}, 400),
+    ("success_url", {"success_url": "http://shop.example:port/"}, 400),
+    ("fail_url", {"fail_url": "https://shop.example/fail\r\nSet-Cookie: x=1"}, 400),
+    ("request_id", {"request_id": "r1\x00"}, 400),
+    ("site_login", {"site_login": "alice\x00"}, 400),
+    ("method", {"method": "card\n"}, 400),
     ("additional_fields", {"additional_fields": "sberbank"}, 400),
     ("additional_fields.bank_app", {"method": "cis_transfer"}, 400),
     ("additional_fields.bank_app", {"method": "cis_transfer_card", "additional_fields": {}}, 400),
@@ -67,6 +73,27 @@ def test_a_body_that_is_not_json_is_refused(live_server):
     )
     assert answer.status_code == 400
     assert answer.json()["field"] == "body"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("[" * 20_000 + "]" * 20_000, "nested more than 32 levels"),
+        ('{"additional_fields": ' + '{"a":' * 40 + "1" + "}" * 40 + "}", "nested more than 32"),
+        ("{not json", "not valid JSON"),
+    ],
+    ids=["20,000 levels", "deep additional_fields", "invalid"],
+)
+def test_json_that_cannot_be_read_is_refused_before_the_signature(live_server, body, message):
+    answer = requests.post(
+        live_server.url + "/sandbox/api/jsapi/obtain_token/",
+        data=body,
+        headers={"Content-Type": "application/json"},
+        timeout=HTTP_TIMEOUT,
+    )
+    assert answer.status_code == 400
+    assert answer.json()["field"] == "body"
+    assert message in answer.json()["error"]
 
 
 def test_a_missing_signature_is_refused(live_server):

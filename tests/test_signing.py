@@ -81,6 +81,31 @@ VECTORS = [
         md5="2c800213ced991b24e6c915d9162dfd8",
     ),
     Vector(
+        name="every JSON type: null and empty left out, the rest as RFC 8785 JSON",
+        fields={
+            "request_id": "r1",
+            "status": "success",
+            "amount": 9000,
+            "currency": "KZT",
+            "nothing": None,
+            "blank": "",
+            "flag": True,
+            "off": False,
+            "rate": 1.5,
+            "whole": 2.0,
+            "big": 1e21,
+            "tags": ["a", 1, None, ""],
+            "meta": {"z": None, "é": "ü", "a": [True, 0.1]},
+        },
+        secret="s3cr3t",
+        canonical=(
+            'amount=9000&big=1e+21&currency=KZT&flag=true&meta={"a":[true,0.1],"z":null,"é":"ü"}'
+            '&off=false&rate=1.5&request_id=r1&status=success&tags=["a",1,null,""]&whole=2'
+        ),
+        hmac_sha256="73cada66ea27138ca3f3bb7ffba0d7a9d0cf163fba0b3d9b932f93fd375a4b90",
+        md5="1f980545a9a45d1bce60f4663720e512",
+    ),
+    Vector(
         name="zero is a value, not an empty field",
         fields={"currency": "IDR", "amount": 0, "method": None},
         secret="k",
@@ -168,9 +193,11 @@ def valid_message() -> dict[str, Any]:
         ({"signature": ""}, "missing"),
         ({"signature": None}, "missing"),
         ({"signature": 12345}, "missing"),
-        ({"amount": True}, "unsignable"),
-        ({"amount": 90.0}, "unsignable"),
-        ({"method": ["card", "sbp"]}, "unsignable"),
+        ({"amount": True}, "does not match"),
+        ({"amount": 90.0}, "does not match"),
+        ({"method": ["card", "sbp"]}, "does not match"),
+        ({"amount": float("nan")}, "unsignable"),
+        ({"method": "\ud800"}, "unsignable"),
     ],
     ids=[
         "zeros",
@@ -185,6 +212,8 @@ def valid_message() -> dict[str, Any]:
         "bool",
         "float",
         "list",
+        "NaN",
+        "lone surrogate",
     ],
 )
 def test_verify_rejects(change: dict[str, Any], message: str) -> None:
@@ -202,10 +231,40 @@ def test_verify_rejects_the_wrong_secret() -> None:
         signing.verify(valid_message(), "s3cr3t-but-not-quite")
 
 
-@pytest.mark.parametrize("value", [True, False, 1.5, ["a"], ("a",), b"bytes"])
+@pytest.mark.parametrize(
+    ("value", "rendered"),
+    [
+        (True, "true"),
+        (False, "false"),
+        (1.5, "1.5"),
+        (2.0, "2"),
+        (-0.0, "0"),
+        (1e21, "1e+21"),
+        (1e-7, "1e-7"),
+        (0.1, "0.1"),
+        (10**30, "1000000000000000000000000000000"),
+        ([], "[]"),
+        ([None, "", {"b": 1, "a": None}], '[null,"",{"a":null,"b":1}]'),
+        ({"t": "a\nb\u0000"}, '{"t":"a\\nb\\u0000"}'),
+    ],
+)
+def test_each_json_type_has_one_rendering(value: Any, rendered: str) -> None:
+    assert signing.render_value(value) == rendered
+
+
+@pytest.mark.parametrize(
+    "value",
+    [float("nan"), float("inf"), [2**53], {"n": -(2**53)}, b"bytes", object()],
+    ids=["NaN", "infinity", "big int in array", "big int in object", "bytes", "object"],
+)
 def test_sign_refuses_values_without_a_canonical_form(value: Any) -> None:
     with pytest.raises(signing.UnsignableValueError):
         signing.sign({"field": value}, "k")
+
+
+def test_sign_refuses_text_that_is_not_unicode() -> None:
+    with pytest.raises(signing.UnsignableValueError):
+        signing.sign({"field\udc80": "x"}, "k")
 
 
 @pytest.mark.parametrize("scheme", ["sha1", "HMAC-SHA256", "", "none"])

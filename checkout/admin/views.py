@@ -132,7 +132,7 @@ def order_or_404(request_id: str) -> Order:
     return order
 
 
-@bp.get("/orders/<request_id>")
+@bp.get("/orders/<request_id:request_id>")
 def order_detail(request_id: str) -> str:
     order = order_or_404(request_id)
     return render_template("admin/order.html", order=order, entries=timeline.order_timeline(order))

@@ -14,7 +14,7 @@ from checkout.sandbox import models  # noqa: F401  (registers the table)
 from checkout.sandbox.commands import sandbox_cli
 from checkout.sandbox.delivery import Deliveries
 from checkout.sandbox.server import LoopbackServer
-from checkout.sandbox.views import bp
+from checkout.sandbox.views import KeyConverter, bp
 
 
 class Sandbox:
@@ -41,6 +41,7 @@ def init_app(app: Flask) -> None:
     # A gateway's API and hosted form carry no CSRF token of ours; the one-time,
     # unguessable key guards the hosted form.
     csrf.exempt(bp)
+    app.url_map.converters["sandbox_key"] = KeyConverter
     app.register_blueprint(bp, url_prefix=SANDBOX_PREFIX)
     app.cli.add_command(sandbox_cli)
     app.extensions["sandbox"] = Sandbox(app)

@@ -58,6 +58,10 @@ def validate_token_request(payload: Any, credentials: SandboxCredentials) -> dic
     for name in OPTIONAL_TEXT:
         if payload.get(name) is not None and not isinstance(payload[name], str):
             raise TokenRequestError(name, f"{name} must be a string")
+    for name in (*REQUIRED_TEXT, *OPTIONAL_TEXT):
+        # Stored, shown and sent back in a Location header: no NUL, CR, LF and the like.
+        if not (payload.get(name) or "").isprintable():
+            raise TokenRequestError(name, f"{name} contains characters that are not allowed")
 
     if len(payload["request_id"]) > MAX_REQUEST_ID_LENGTH:
         raise TokenRequestError(
@@ -75,7 +79,7 @@ def validate_token_request(payload: Any, credentials: SandboxCredentials) -> dic
         raise TokenRequestError("language", f"unknown language {language!r}")
     for name in ("success_url", "fail_url"):
         url = payload.get(name)
-        if url and (urlsplit(url).scheme not in {"http", "https"} or not urlsplit(url).netloc):
+        if url and not _is_absolute_http_url(url):
             raise TokenRequestError(name, f"{name} must be an absolute http(s) URL")
     _check_additional_fields(payload.get("additional_fields"), method)
 
@@ -88,6 +92,15 @@ def validate_token_request(payload: Any, credentials: SandboxCredentials) -> dic
     except signing.SignatureError as error:
         raise TokenRequestError("signature", str(error), status=403) from None
     return {name: value for name, value in payload.items() if name != signing.SIGNATURE_FIELD}
+
+
+def _is_absolute_http_url(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # reading it checks it: "http://host:x/" raises ValueError too
+    except ValueError:  # e.g. "http://[::1/pay": an unclosed IPv6 bracket
+        return False
+    return parts.scheme in {"http", "https"} and bool(parts.hostname)
 
 
 def _check_additional_fields(additional: Any, method: str | None) -> None:

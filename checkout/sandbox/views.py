@@ -7,9 +7,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
+from werkzeug.routing import BaseConverter
 from werkzeug.wrappers import Response
 
-from checkout import catalogue
+from checkout import catalogue, safe_json
 from checkout.money import format_minor
 from checkout.sandbox import payments, steps
 from checkout.sandbox.delivery import RetryPolicy, callback_fields, merchant_callback_url
@@ -22,6 +23,13 @@ from checkout.sandbox.validation import (
 )
 
 bp = Blueprint("sandbox", __name__, template_folder="templates", static_folder="static")
+
+
+class KeyConverter(BaseConverter):
+    """A hosted-form key as we issue them (URL-safe base64): anything else is a plain 404."""
+
+    regex = rf"[A-Za-z0-9_-]{{1,{payments.MAX_KEY_LENGTH}}}"
+
 
 Page = tuple[str, int]
 DECISIONS = {"pay": SandboxState.PAID, "decline": SandboxState.DECLINED}
@@ -43,13 +51,26 @@ def credentials() -> SandboxCredentials:
 def obtain_token() -> tuple[Response, int]:
     """Answer a merchant's token request like the gateway: a key, a redirect_url, or why not."""
     try:
-        params = validate_token_request(request.get_json(silent=True), credentials())
+        params = validate_token_request(json_body(), credentials())
         payment = payments.register(params)
     except TokenRequestError as error:
         return jsonify(error=error.message, field=error.field), error.status
     if wants_redirect(payment.params.get("method")):
         return jsonify(redirect_url=hosted_form_url(payment)), 200
     return jsonify(key=payment.key), 200
+
+
+def json_body() -> Any:
+    """Return the request's JSON, or None when it is not sent as JSON.
+
+    :raise TokenRequestError: for a JSON body that is invalid or too deeply nested.
+    """
+    if not request.is_json:
+        return None
+    try:
+        return safe_json.loads(request.get_data())
+    except safe_json.JSONInputError as error:
+        raise TokenRequestError("body", str(error)) from None
 
 
 def wants_redirect(method: str | None) -> bool:
@@ -79,7 +100,7 @@ def hosted_form_url(payment: SandboxPayment) -> str:
     return f"{parts.scheme}://{parts.netloc}" + url_for("sandbox.hosted_form", key=payment.key)
 
 
-@bp.get("/api/jsapi/open/<key>/")
+@bp.get("/api/jsapi/open/<sandbox_key:key>/")
 def hosted_form(key: str) -> Page:
     """Show the hosted form at the customer's step, or say why this key opens nothing."""
     payment = payments.find(key)
@@ -91,7 +112,7 @@ def hosted_form(key: str) -> Page:
     return render_form(payment, choice, 422 if choice.error else 200)
 
 
-@bp.post("/api/jsapi/open/<key>/")
+@bp.post("/api/jsapi/open/<sandbox_key:key>/")
 def decide(key: str) -> Response | Page:
     """Take the customer's Pay or Decline once, report it to the merchant, send them back."""
     payment = payments.find(key)

@@ -74,3 +74,9 @@ def test_the_first_page_still_lists_the_order(admin) -> None:
     response = client.get("/admin/", query_string={"page": "1", "q": request_id[:8]})
     assert response.status_code == 200
     assert listed_request_ids(response.get_data(as_text=True)) == [request_id]
+
+
+@pytest.mark.parametrize("path", ["/admin/orders/%00", "/admin/orders/a%20b", "/admin/orders/x.y"])
+def test_what_cannot_be_a_request_id_is_a_404_in_the_back_office(admin, path: str) -> None:
+    client, _request_id = admin
+    assert client.get(path).status_code == 404
