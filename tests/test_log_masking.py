@@ -108,7 +108,7 @@ def test_production_lines_are_json_objects_with_the_request_id(tmp_path):
             response = app.test_client().get("/orders/nope/status")
         [line] = [json.loads(text) for text in output.getvalue().splitlines()]
         assert line["event"] == "request" and line["level"] == "info"
-        assert line["status"] == 404 and line["route"] == "/orders/<request_id>/status"
+        assert line["status"] == 404 and line["route"] == "/orders/<request_id:request_id>/status"
         assert line["http_request_id"] == response.headers["X-Request-ID"]
         assert line["timestamp"].endswith("Z")
     finally:
