@@ -3,8 +3,9 @@
 Counters and histograms live in `prometheus_client`'s default registry. Under gunicorn,
 gunicorn.conf.py sets PROMETHEUS_MULTIPROC_DIR before any worker imports this module, so
 each worker writes its values to files there and `/metrics` (`checkout.metrics_views`)
-sums them over every worker, the dead ones included. Gauges that describe the database
-rather than a process (orders stuck pending) are computed at scrape time instead.
+sums them over every worker, the dead ones included. What describes the database rather
+than a process (orders stuck pending, the webhook outbox, which workers outside gunicorn
+fill) is read at scrape time instead.
 """
 
 from __future__ import annotations

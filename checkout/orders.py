@@ -327,10 +327,10 @@ def compare_and_set(
     if result.rowcount != 1:
         return False
     _loaded(order, values)
+    metrics.count_state_change(expected, new, order.created_at, values["updated_at"])
     record_event(order, kind, from_status=expected, to_status=new, detail=detail)
     if new in WEBHOOK_EVENTS:
         outbox.enqueue(order, WEBHOOK_EVENTS[new])
-    metrics.count_state_change(expected, new, order.created_at, values["updated_at"])
     log.info(
         "order_state",
         request_id=order.request_id,

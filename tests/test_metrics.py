@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 from flask import Flask
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from checkout.extensions import db
 from checkout.models import utcnow
@@ -243,3 +243,29 @@ def test_webhook_backlog_age_and_recent_attempts_are_read_at_scrape_time(databas
             assert value(samples, "checkout_webhook_attempts_recent", result="delivered") == 1
         finally:
             close_app(app)
+
+
+def test_a_change_rolled_back_is_not_counted(sqlite_url):
+    app = make_app(sqlite_url, METRICS_TOKEN=TOKEN, **webhook_settings())
+    try:
+        client = app.test_client()
+        with app.app_context():
+            order = make_order()
+        before = scrape(client)
+        with app.app_context():
+            # The state change succeeds, then writing its webhook event fails: all rolls back.
+            db.session.execute(text("DROP TABLE webhook_events"))
+            db.session.commit()
+        assert client.post("/callback", json=callback_for(app, order)).status_code == 500
+        with app.app_context():
+            db.create_all()  # back, for the scrape
+        after = scrape(client)
+    finally:
+        close_app(app)
+    transition = {"from_status": "pending", "to_status": "paid"}
+    name = "checkout_order_transitions_total"
+    assert value(after, name, **transition) - value(before, name, **transition) == 0
+    paid = "checkout_order_time_to_paid_seconds_count"
+    assert value(after, paid) - value(before, paid) == 0
+    errors = "checkout_callbacks_total"
+    assert value(after, errors, outcome="error") - value(before, errors, outcome="error") == 1
