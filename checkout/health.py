@@ -1,7 +1,8 @@
-"""Health for load balancers and orchestrators: `/healthz` (alive) and `/readyz` (can serve).
+"""Health for load balancers and orchestrators: `/livez`, `/healthz` and `/readyz`.
 
-Liveness touches nothing outside the process, so a database outage never gets healthy
-workers restarted; readiness says whether this instance should receive traffic now.
+`/livez` touches nothing outside the process, so a database outage never gets healthy
+workers restarted; `/healthz` is the public contract's liveness-and-database check;
+`/readyz` says whether this instance should receive traffic now.
 """
 
 from __future__ import annotations
@@ -20,10 +21,19 @@ log = structlog.get_logger(__name__)
 bp = Blueprint("health", __name__)
 
 
-@bp.get("/healthz")
-def healthz() -> Response:
+@bp.get("/livez")
+def livez() -> Response:
     """Answer that the process serves requests; nothing more, so it stays cheap."""
     return jsonify(status="ok")
+
+
+@bp.get("/healthz")
+def healthz() -> tuple[Response, int]:
+    """Answer that the process serves requests and its database answers (the contract's check)."""
+    if database_answers():
+        return jsonify(status="ok", database="ok"), 200
+    log.error("healthz_database_unavailable")
+    return jsonify(status="error", database="unavailable"), 503
 
 
 @bp.get("/readyz")
@@ -55,6 +65,7 @@ def check_migrations() -> str:
 
 
 def database_answers() -> bool:
+    """Tell whether the database answers one trivial query; any failure means no."""
     try:
         db.session.execute(text("SELECT 1"))
     except Exception:  # any failure means "not ready", never a 500

@@ -482,7 +482,7 @@ def test_unknown_order_status_is_a_404_json(client: FlaskClient) -> None:
 def test_healthz(client: FlaskClient) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok"}
+    assert response.get_json() == {"status": "ok", "database": "ok"}
 
 
 def test_request_id_is_url_safe_and_carries_at_least_80_bits(

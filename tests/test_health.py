@@ -1,4 +1,5 @@
-"""/healthz says the process is alive; /readyz whether this instance can serve traffic."""
+"""/livez says the process is alive; /healthz also that its database answers; /readyz whether
+this instance can serve traffic."""
 
 from __future__ import annotations
 
@@ -24,14 +25,19 @@ def migrated(database_url):
     close_app(app)
 
 
-def test_healthz_answers_without_touching_the_database():
+def test_livez_answers_without_the_database_and_healthz_says_it_is_down():
     port = refused_url().rsplit(":", 1)[1]
     unreachable = f"postgresql+psycopg://checkout:checkout@127.0.0.1:{port}/checkout"
     app = create_app(TestingConfig, {"SQLALCHEMY_DATABASE_URI": unreachable})
     try:
         client = app.test_client()
-        response = client.get("/healthz")
+        response = client.get("/livez")
         assert (response.status_code, response.get_json()) == (200, {"status": "ok"})
+        health = client.get("/healthz")
+        assert (health.status_code, health.get_json()) == (
+            503,
+            {"status": "error", "database": "unavailable"},
+        )
         ready = client.get("/readyz")
         assert ready.status_code == 503
         assert ready.get_json() == {"status": "not_ready", "checks": {"database": "unavailable"}}
