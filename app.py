@@ -8,6 +8,7 @@ import os
 from typing import Any
 
 import flask_migrate
+import structlog
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -15,16 +16,20 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from checkout import (
     config_checks,
+    error_reports,
     errors,
     housekeeping,
     i18n,
     logs,
+    metrics_views,
     routing,
     security,
     webhooks,
 )
 from checkout.extensions import csrf, db, limiter, migrate
 from config import Config, config_from_env
+
+log = structlog.get_logger("checkout.config")
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "migrations")
 # The names the development server itself is reached at, on this machine.
@@ -80,11 +85,13 @@ def configure(app: Flask, config_class: type[Config], test_config: dict[str, Any
 
 
 def configure_logger(app: Flask) -> None:
-    """Log one structured line per request and per state change, secrets masked; then say
-    loudly which settings work but are risky."""
+    """Log one structured line per request and per state change, secrets masked; report
+    unexpected errors to Sentry when configured; then say loudly which settings work but
+    are risky."""
     logs.init_app(app)
+    error_reports.init_app(app)
     for setting, reason in config_checks.warnings(app.config):
-        app.logger.warning("event=config_warning setting=%s reason=%s", setting, logs.quote(reason))
+        log.warning("config_warning", setting=setting, reason=reason)
 
 
 def register_extensions(app: Flask) -> None:
@@ -102,6 +109,7 @@ def register_extensions(app: Flask) -> None:
     security.init_app(app)
     housekeeping.init_app(app)
     webhooks.init_app(app)
+    metrics_views.init_app(app)
 
 
 def register_url_converters(app: Flask) -> None:
@@ -110,12 +118,13 @@ def register_url_converters(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from checkout import admin, api, callback_views, checkout_views, sandbox, views
+    from checkout import admin, api, callback_views, checkout_views, health, sandbox, views
 
     app.register_blueprint(views.bp)
     app.register_blueprint(checkout_views.bp)
     app.register_blueprint(callback_views.bp)
     api.init_app(app)
+    health.init_app(app)
     sandbox.init_app(app)
     admin.init_app(app)
 

@@ -140,6 +140,18 @@ class Config:
     CHECKOUT_RATE_LIMIT = env("CHECKOUT_RATE_LIMIT", "10 per minute; 100 per hour")
     RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
+    # Keys in the shared store start with this: shops sharing one Redis keep apart.
+    RATELIMIT_KEY_PREFIX = env("RATELIMIT_KEY_PREFIX", "checkout")
+    # Production refuses memory:// (counts per process) unless the operator states that this
+    # is the one process of the one machine serving the shop; even then it says so at start.
+    RATELIMIT_SINGLE_INSTANCE = env_bool("RATELIMIT_SINGLE_INSTANCE", False)
+    # Log lines: `console` (readable, the default) or `json` (one object per line).
+    LOG_FORMAT = env("LOG_FORMAT", "console")
+    # Error reports to Sentry (unset = none), and the release they are filed under.
+    SENTRY_DSN = env("SENTRY_DSN")
+    SENTRY_RELEASE = env("SENTRY_RELEASE")
+    # `Authorization: Bearer <token>` for GET /metrics; unset, /metrics answers 404.
+    METRICS_TOKEN = env("METRICS_TOKEN")
     # Worker processes serving the app (gunicorn.conf.py sets it), for the start-up warnings.
     WORKERS = env_number("WEB_CONCURRENCY", "1", int)
     # How many reverse proxies / load balancers stand in front of the app (X-Forwarded-*).
@@ -190,6 +202,8 @@ class ProductionConfig(Config):
     # No development default: unset, the Checkouts API is off.
     MERCHANT_API_KEY = env("MERCHANT_API_KEY")
     PROXY_FIX_HOPS = env_number("PROXY_FIX_HOPS", "1", int)
+    # One JSON object per line, for whatever collects the logs.
+    LOG_FORMAT = env("LOG_FORMAT", "json")
     SESSION_COOKIE_SECURE = True
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -5,8 +5,10 @@ Every setting can be overridden from the environment, so one file serves every m
 
 from __future__ import annotations
 
+import glob
 import multiprocessing
 import os
+import tempfile
 
 # Loopback by default: the reverse proxy in front is the public face. A client reaching the
 # workers directly could write its own X-Forwarded-For, which ProxyFix believes. Where the
@@ -36,3 +38,24 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 control_socket_disable = True
 # Trust X-Forwarded-* only from the load balancer (the app's ProxyFix does the rest).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+# Metrics: each worker writes its counters to files in this directory and /metrics sums
+# them (prometheus_client's multiprocess mode). It must be set before a worker imports the
+# app, hence here. Dedicated to this gunicorn: emptied at start, so counts begin at zero.
+metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(
+    prefix="checkout-metrics-"
+)
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+
+
+def on_starting(server: object) -> None:
+    """Empty the metrics directory: files of an earlier run would be summed with ours."""
+    for path in glob.glob(os.path.join(metrics_dir, "*.db")):
+        os.remove(path)
+
+
+def child_exit(server: object, worker: object) -> None:
+    """Drop a dead worker's live gauges; its counters stay, so totals never go backwards."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid, metrics_dir)

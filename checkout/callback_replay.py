@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app
+import structlog
 
-from checkout import callbacks
+from checkout import callbacks, logs
 from checkout.extensions import db
 from checkout.models import CallbackOutcome, CallbackRecord
+
+log = structlog.get_logger(__name__)
 
 REPLAY_HEADER = "X-Replay-Of"
 
@@ -50,6 +52,7 @@ def replay(callback_id: int) -> Replay:
         headers={**(original.headers or {}), REPLAY_HEADER: str(original.id)},
         body=original.body,
         body_truncated=original.body_truncated,
+        http_request_id=logs.current_request_id(),  # the back office's request; none from the CLI
     )
     db.session.add(record)
     db.session.commit()  # stored first, like every callback
@@ -60,11 +63,8 @@ def replay(callback_id: int) -> Replay:
     except Exception as error:
         # process() kept the copy with outcome `error`, as it does for a live callback; the
         # operator gets that answer, not a traceback of what a stored body can provoke.
-        current_app.logger.error(
-            "event=callback_replay_failed id=%s copy=%s error=%s",
-            callback_id,
-            record.id,
-            type(error).__name__,
+        log.error(
+            "callback_replay_failed", id=callback_id, copy=record.id, error=type(error).__name__
         )
         return Replay(record, CallbackOutcome.ERROR, f"processing failed: {type(error).__name__}")
     return Replay(record, outcome)

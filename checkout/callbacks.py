@@ -11,15 +11,17 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
+import structlog
 from flask import Request, current_app
 from sqlalchemy import bindparam, insert, update
 from werkzeug.wsgi import get_input_stream
 
-from checkout import client_address, safe_json, safe_text, signing
+from checkout import client_address, logs, metrics, safe_json, safe_text, signing
 from checkout.extensions import db
-from checkout.logs import quote
 from checkout.models import CallbackOutcome, CallbackRecord, OrderStatus, utcnow
 from checkout.orders import apply_gateway_status, get_order
+
+log = structlog.get_logger(__name__)
 
 STORED_COLUMNS = (
     "received_at",
@@ -30,6 +32,7 @@ STORED_COLUMNS = (
     "body_truncated",
     "outcome",
     "detail",
+    "http_request_id",
 )
 INSERT_RECORD = insert(CallbackRecord.__table__).returning(CallbackRecord.id)
 UPDATE_RECORD = update(CallbackRecord.__table__).where(CallbackRecord.id == bindparam("match_id"))
@@ -85,6 +88,7 @@ def store(request: Request) -> CallbackRecord:
             if name in request.headers
         },
         body_truncated=False,
+        http_request_id=logs.current_request_id(),
     )
     # Not request.stream: over MAX_CONTENT_LENGTH it refuses to read at all, and the record
     # would lose the body. Reading at most limit + 1 bytes is safe at any Content-Length.
@@ -268,10 +272,11 @@ def _finish(record: CallbackRecord, outcome: CallbackOutcome, detail: str | None
     }
     db.session.connection().execute(UPDATE_RECORD, {"match_id": record.id, **findings})
     db.session.commit()
-    current_app.logger.info(
-        "event=callback id=%s request_id=%s status=%s outcome=%s",
-        record.id,
-        quote(record.request_id or "-"),
-        quote(record.gateway_status or "-"),
-        outcome,
+    metrics.count_callback(outcome)
+    log.info(
+        "callback",
+        id=record.id,
+        request_id=record.request_id,
+        status=record.gateway_status,
+        outcome=str(outcome),
     )

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
+from checkout import metrics
 from checkout.checkout_input import CheckoutRequest
 from checkout.extensions import db
 from checkout.models import (
@@ -64,6 +65,7 @@ def create_checkout(request: CheckoutRequest, now: datetime | None = None) -> Ch
     )
     db.session.add(checkout)
     db.session.flush()
+    metrics.count_checkout_created()
     return checkout
 
 

@@ -26,12 +26,15 @@ from config import (
 )
 
 ORDER_STATES = {"pending", "paid", "failed", "expired"}
+LOG_FORMATS = ("console", "json")
 REDIRECT_HOST = re.compile(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?", re.IGNORECASE)
 MIN_SECRET_KEY_LENGTH = 32
 # The Checkouts API's bearer key: as long as SECRET_KEY, too long to guess online.
 MIN_API_KEY_LENGTH = 32
 # Shorter secrets could be guessed offline from a single signed message.
 MIN_GATEWAY_SECRET_LENGTH = 16
+# /metrics is reachable from wherever the site is: its token must not be guessable.
+MIN_METRICS_TOKEN_LENGTH = 32
 # A signed callback alone takes a few hundred bytes: below this, genuine ones get 413.
 MIN_CALLBACK_BYTES = 1024
 
@@ -99,6 +102,8 @@ def check_general(config: Mapping[str, Any]) -> None:
         seconds = config[name]
         if not (isinstance(seconds, int | float) and 0 <= seconds < math.inf):
             raise ConfigError(f"{name} must be a number of seconds")
+    if config["LOG_FORMAT"] not in LOG_FORMATS:
+        raise ConfigError(f"LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}")
     if config["CUSTOMER_TYPE"] not in set(catalogue.CustomerType):
         raise ConfigError("CUSTOMER_TYPE must be 'trust' or 'regular'")
     for word, state in config["CALLBACK_STATUS_MAP"].items():
@@ -196,6 +201,13 @@ def check_production(config: Mapping[str, Any]) -> None:
             f"CALLBACK_MAX_BYTES must be at least {MIN_CALLBACK_BYTES} in production: "
             "below that real callbacks are refused as too large"
         )
+    token = config["METRICS_TOKEN"]
+    if token and len(token) < MIN_METRICS_TOKEN_LENGTH:
+        raise ConfigError(
+            f"METRICS_TOKEN must be at least {MIN_METRICS_TOKEN_LENGTH} characters "
+            "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+        )
+    check_rate_limit_storage(config)
     _require("MERCHANT_ID", config, DEV_MERCHANT_ID)
     # Compared as numbers: "09999" is the development site id too.
     if _site_id(config) == int(DEV_SITE_ID):
@@ -234,17 +246,53 @@ def check_production_webhooks(config: Mapping[str, Any]) -> None:
         )
 
 
+def per_process_limits(config: Mapping[str, Any]) -> bool:
+    """Tell whether each process counts the rate limits on its own."""
+    return config["RATELIMIT_STORAGE_URI"].startswith("memory://")
+
+
+def check_rate_limit_storage(config: Mapping[str, Any]) -> None:
+    """Refuse per-process rate limits in production unless one process serves the shop.
+
+    With N processes each counts on its own, so every limit — the admin sign-in's above
+    all — is N times looser, silently.
+    """
+    if not per_process_limits(config):
+        return
+    workers = config["WORKERS"]
+    if workers > 1:
+        raise ConfigError(
+            f"RATELIMIT_STORAGE_URI=memory:// counts in each of the {workers} workers on its "
+            "own: set a shared store, e.g. redis://host:6379/0"
+        )
+    if not config["RATELIMIT_SINGLE_INSTANCE"]:
+        raise ConfigError(
+            "RATELIMIT_STORAGE_URI=memory:// counts per process: set a shared store, e.g. "
+            "redis://host:6379/0, or RATELIMIT_SINGLE_INSTANCE=1 if one worker on one "
+            "machine serves the shop"
+        )
+
+
 def warnings(config: Mapping[str, Any]) -> list[tuple[str, str]]:
     """Return the settings that work but are risky, each with why, to be logged at start."""
     found = []
     workers = config["WORKERS"]
-    if config["RATELIMIT_STORAGE_URI"].startswith("memory://") and workers > 1:
+    if per_process_limits(config) and workers > 1:
         found.append(
             (
                 "RATELIMIT_STORAGE_URI",
                 f"memory:// counts in each of the {workers} workers on its own, so every "
                 "rate limit (checkout, admin sign-in) is that many times looser; "
                 "use a shared store such as redis://host:6379/0",
+            )
+        )
+    if config["APP_ENV"] == "production" and per_process_limits(config) and workers == 1:
+        found.append(
+            (
+                "RATELIMIT_STORAGE_URI",
+                "memory:// is allowed because RATELIMIT_SINGLE_INSTANCE=1 says one worker on "
+                "one machine serves the shop; a second worker or machine makes every rate "
+                "limit looser: use redis://host:6379/0 then",
             )
         )
     if config["APP_ENV"] == "production" and config["SANDBOX_ENABLED"]:

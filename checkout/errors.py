@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, jsonify, render_template, request
+import structlog
+from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext, lazy_gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 from werkzeug.wrappers import Response
 
+from checkout import error_reports
 from checkout.api import problems
+
+log = structlog.get_logger(__name__)
 
 # The Checkouts API answers every error as problem+json (RFC 9457), even for URLs it lacks.
 API_PREFIX = "/api/"
@@ -27,7 +31,7 @@ MESSAGES = {
 def wants_json() -> bool:
     """Tell whether the client is a program (API routes, or it asked for JSON)."""
     path = request.path
-    if path.startswith(("/callback", "/sandbox/api/jsapi/obtain_token", "/healthz")):
+    if path.startswith(("/callback", "/sandbox/api/jsapi/obtain_token", "/healthz", "/readyz")):
         return True
     if path.endswith("/status"):
         return True
@@ -64,7 +68,8 @@ def handle_untrusted_host(error: SecurityError) -> tuple[Response | str, int]:
 
 def handle_unexpected(error: Exception) -> tuple[Response | str, int]:
     """Log an unexpected failure and answer a plain 500 without any detail."""
-    current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
+    log.exception("unhandled_error", method=request.method, path=request.path)
+    error_reports.report(error)
     return handle_http_error(InternalServerError())
 
 

@@ -14,6 +14,7 @@ import threading
 import time
 from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -39,20 +40,37 @@ MAX_ANSWER_BYTES = 64 * 1024
 READ_CHUNK_BYTES = 4096
 
 
+class Failure(StrEnum):
+    """Why the gateway gave no usable answer, in a few words an operator can count and alert on."""
+
+    TIMEOUT = "timeout"
+    UNREACHABLE = "unreachable"
+    HTTP_ERROR = "http_error"
+    BAD_ANSWER = "bad_answer"
+    MISCONFIGURED = "misconfigured"
+    CRASHED = "crashed"
+
+
 class GatewayError(Exception):
     """The gateway gave no usable answer; `customer_message` is fit for the checkout page."""
 
-    def __init__(self, reason: str, customer_message: str = UNAVAILABLE) -> None:
+    def __init__(
+        self,
+        reason: str,
+        customer_message: str = UNAVAILABLE,
+        kind: Failure = Failure.BAD_ANSWER,
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.customer_message = customer_message
+        self.kind = kind
 
     def without(self, *hidden: str) -> GatewayError:
         """Return this error with every `hidden` text masked in its reason (any letter case)."""
         reason = self.reason
         for text in filter(None, hidden):
             reason = re.sub(re.escape(text), "***", reason, flags=re.IGNORECASE)
-        return GatewayError(reason, self.customer_message)
+        return GatewayError(reason, self.customer_message, self.kind)
 
 
 @dataclass(frozen=True)
@@ -136,13 +154,16 @@ class GatewayClient:
         if not all(_is_positive(value) for value in (self.connect_timeout, self.total_timeout)):
             raise GatewayError(
                 "gateway time-outs must be positive seconds, not "
-                f"connect={self.connect_timeout!r} total={self.total_timeout!r}"
+                f"connect={self.connect_timeout!r} total={self.total_timeout!r}",
+                kind=Failure.MISCONFIGURED,
             )
         answer = self._within_deadline(body)
         if not 200 <= answer.status < 300:
             customer_message = REFUSED if 400 <= answer.status < 500 else UNAVAILABLE
             raise GatewayError(
-                f"gateway answered HTTP {answer.status}: {answer.excerpt()}", customer_message
+                f"gateway answered HTTP {answer.status}: {answer.excerpt()}",
+                customer_message,
+                Failure.HTTP_ERROR,
             )
         return self._read_answer(answer)
 
@@ -167,7 +188,7 @@ class GatewayClient:
         try:
             return outcome.result(timeout=self.total_timeout)
         except TimeoutError:
-            raise GatewayError("gateway timed out") from None
+            raise GatewayError("gateway timed out", kind=Failure.TIMEOUT) from None
 
     def _exchange(self, body: dict, deadline: float) -> RawAnswer:
         try:
@@ -182,9 +203,11 @@ class GatewayClient:
                 return RawAnswer(response.status_code, _read_body(response, deadline))
         # The body is read from urllib3 directly, whose errors requests does not wrap.
         except (requests.Timeout, urllib3.exceptions.TimeoutError):
-            raise GatewayError("gateway timed out") from None
+            raise GatewayError("gateway timed out", kind=Failure.TIMEOUT) from None
         except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as error:
-            raise GatewayError(f"gateway unreachable: {type(error).__name__}") from None
+            raise GatewayError(
+                f"gateway unreachable: {type(error).__name__}", kind=Failure.UNREACHABLE
+            ) from None
 
     def _read_answer(self, answer: RawAnswer) -> TokenAnswer:
         payload = answer.json()
@@ -252,7 +275,7 @@ def _read_body(response: requests.Response, deadline: float) -> bytes:
         if len(body) > MAX_ANSWER_BYTES:
             raise GatewayError("gateway answer is too large")
         if time.monotonic() > deadline:
-            raise GatewayError("gateway timed out")
+            raise GatewayError("gateway timed out", kind=Failure.TIMEOUT)
     return bytes(body)
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import structlog
 from flask import Flask, current_app
 from sqlalchemy import String, bindparam, insert, update
 from sqlalchemy.exc import IntegrityError
@@ -23,6 +24,8 @@ from checkout.expiry import expire_stale_orders
 from checkout.extensions import db
 from checkout.idempotency import purge_keys
 from checkout.models import utcnow
+
+log = structlog.get_logger(__name__)
 
 EXTENSION = "housekeeping"
 
@@ -101,9 +104,9 @@ class Housekeeper:
                 summary = task.run()
             except Exception:
                 db.session.rollback()
-                current_app.logger.exception("event=housekeeping_failed task=%s", task.name)
+                log.exception("housekeeping_failed", task=task.name)
                 continue
-            current_app.logger.info("event=housekeeping task=%s %s", task.name, summary)
+            log.info("housekeeping", task=task.name, summary=summary)
 
 
 def expire_orders() -> str:

@@ -1,14 +1,24 @@
-"""Structured logs: one `key=value` line per request and per state change, secrets masked."""
+"""Structured logs through structlog: JSON lines in production, readable lines elsewhere.
+
+Every line — ours and the libraries' — goes through one handler on the root logger whose
+last steps mask secrets and signature values and then render, so nothing reaches stderr
+unmasked. Each request gets an id (`http_request_id`) bound to every line it logs and sent
+back in `X-Request-ID`; the order's own id stays `request_id`, the gateway's name for it.
+"""
 
 from __future__ import annotations
 
-import json
 import logging
 import re
+import secrets
 import sys
 import time
+from collections.abc import Iterable
+from typing import Any
 
-from flask import Flask, g, request
+import structlog
+from flask import Flask, current_app, g, request
+from structlog.typing import EventDict, Processor, WrappedLogger
 from werkzeug.wrappers import Response
 
 from checkout import client_address
@@ -17,35 +27,21 @@ MASK = "***"
 # Signatures are as good as secrets for replaying a message: never log them.
 # Quotes may come escaped (`\"`) where a body is quoted inside another text.
 SIGNATURE_PATTERN = re.compile(r"(signature[\\\"']*\s*[=:]\s*[\\\"']*)[0-9A-Fa-f]{16,}")
-# Renders exception text for masking before our (or anyone's) formatter sees the record.
-EXCEPTION_FORMATTER = logging.Formatter()
+REQUEST_ID_HEADER = "X-Request-ID"
+# What we accept from a trusted proxy: nginx's $request_id, a UUID, most tracers' ids.
+FORWARDED_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
+# Settings whose values never reach a log line, whatever their length.
+SECRET_SETTINGS = ("SECRET_KEY", "GATEWAY_SECRET", "ADMIN_PASSWORD", "METRICS_TOKEN")
 
 
-class LogfmtFormatter(logging.Formatter):
-    """Format records as `time=… level=… logger=… <message>`; messages are key=value pairs."""
+class SecretMasker:
+    """A structlog processor replacing secrets and signature values with `***`.
 
-    def format(self, record: logging.LogRecord) -> str:
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
-        line = (
-            f"time={stamp}.{int(record.msecs):03d}Z level={record.levelname.lower()} "
-            f"logger={record.name} {record.getMessage()}"
-        )
-        if record.exc_info and not record.exc_text:
-            record.exc_text = self.formatException(record.exc_info)
-        if record.exc_text:
-            line += "\n" + record.exc_text
-        return line
-
-
-class SecretMaskingFilter(logging.Filter):
-    """Replace configured secrets and any signature value in a record with `***`.
-
-    The exception text is masked too: a database error quotes the statement it failed on,
-    and a callback's body holds its signature.
+    It masks every text of the event, the rendered exception included: a database error
+    quotes the statement it failed on, and a callback's body holds its signature.
     """
 
-    def __init__(self, secrets: list[str]) -> None:
-        super().__init__()
+    def __init__(self, secrets: Iterable[str]) -> None:
         # Every length: a short secret is still a secret (production refuses short ones).
         # Longest first, so a secret containing another is masked whole.
         self.secrets = sorted({secret for secret in secrets if secret}, key=len, reverse=True)
@@ -59,64 +55,143 @@ class SecretMaskingFilter(logging.Filter):
                 text = text.replace(secret, MASK)
         return text
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        # Formatted once here; the formatter then reuses the message and exception text.
-        record.msg, record.args = self.mask(record.getMessage()), None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = EXCEPTION_FORMATTER.formatException(record.exc_info)
-        if record.exc_text:
-            record.exc_text = self.mask(record.exc_text)
-        if record.stack_info:
-            record.stack_info = self.mask(record.stack_info)
-        return True
+    def mask_value(self, value: Any) -> Any:
+        """Return a value with every text inside it masked."""
+        if isinstance(value, str):
+            return self.mask(value)
+        if isinstance(value, dict):
+            # A signature field's value is masked whatever it looks like.
+            return {
+                key: MASK if "signature" in str(key).lower() else self.mask_value(item)
+                for key, item in value.items()
+            }
+        if isinstance(value, list | tuple):
+            return [self.mask_value(item) for item in value]
+        if isinstance(value, bool | int | float) or value is None:
+            return value
+        return self.mask(str(value))
+
+    def __call__(self, _logger: WrappedLogger, _name: str, event_dict: EventDict) -> EventDict:
+        return self.mask_value(event_dict)
 
 
-def quote(value: object) -> str:
-    """Render a logfmt value; quote and escape it when it could break the line's structure."""
-    text = str(value)
-    if text == "" or not text.isprintable() or any(char in text for char in ' "='):
-        return json.dumps(text, ensure_ascii=False)
-    return text
+def shared_processors() -> list[Processor]:
+    """Steps every line takes first, ours and the libraries': context, level, time."""
+    return [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+
+
+def renderer(log_format: str) -> Processor:
+    """Return the last step: one JSON object per line, or a line for people to read.
+
+    Both quote what a sender controls, so no value can start a line of its own.
+    """
+    if log_format == "json":
+        return structlog.processors.JSONRenderer()
+    return structlog.dev.ConsoleRenderer(colors=False)
+
+
+def configure(log_format: str, secrets: Iterable[str]) -> logging.Handler:
+    """Route structlog through the standard library, to one masking handler on stderr."""
+    structlog.configure(
+        processors=[
+            *shared_processors(),
+            # Rendered here, so that pytest's log capture sees the traceback too.
+            structlog.processors.format_exc_info,
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=shared_processors(),
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,
+                SecretMasker(secrets),
+                renderer(log_format),
+            ],
+        )
+    )
+    return handler
+
+
+def incoming_request_id(trust_proxy: bool) -> str:
+    """Return the id a trusted proxy gave this request, when valid, or a new one."""
+    if trust_proxy:
+        forwarded = request.headers.get(REQUEST_ID_HEADER, "")
+        if FORWARDED_REQUEST_ID.fullmatch(forwarded):
+            return forwarded
+    return new_request_id()
+
+
+def new_request_id() -> str:
+    """Return a new id for a request or a unit of background work: 32 random hex digits."""
+    return secrets.token_hex(16)
+
+
+def current_request_id() -> str | None:
+    """Return the id of the request being served, if any (None in CLI commands)."""
+    return g.get("http_request_id")
+
+
+def start_request() -> None:
+    """Give the request its id, bound to every line logged while it is served."""
+    g.request_started = time.perf_counter()
+    # Behind a proxy that sets it, the proxy's id lets one search its logs and ours alike;
+    # without one, a client could choose the id of its lines, so we make our own.
+    g.http_request_id = incoming_request_id(current_app.config["PROXY_FIX_HOPS"] > 0)
+    structlog.contextvars.clear_contextvars()
+    structlog.contextvars.bind_contextvars(http_request_id=g.http_request_id)
 
 
 def log_request(response: Response) -> Response:
-    """Log one line for the request: route (not raw path), status, time and order id."""
+    """Log one line for the request — route (not raw path), status, time, order id — and
+    tell the client the request's id."""
     started = g.get("request_started")
     duration = (time.perf_counter() - started) * 1000 if started else 0.0
-    rule = request.url_rule.rule if request.url_rule else "-"
-    request_id = (request.view_args or {}).get("request_id") or g.get("order_request_id", "-")
-    logging.getLogger("checkout.requests").info(
-        "event=request method=%s route=%s status=%s duration_ms=%.1f ip=%s request_id=%s",
-        request.method,
-        quote(rule),
-        response.status_code,
-        duration,
-        quote(client_address.current().text),
-        quote(request_id),
+    order = (request.view_args or {}).get("request_id") or g.get("order_request_id")
+    structlog.get_logger("checkout.requests").info(
+        "request",
+        method=request.method,
+        route=request.url_rule.rule if request.url_rule else None,
+        status=response.status_code,
+        duration_ms=round(duration, 1),
+        ip=client_address.current().text,
+        request_id=order,
     )
+    if g.get("http_request_id"):
+        response.headers[REQUEST_ID_HEADER] = g.http_request_id
     return response
 
 
-def start_timer() -> None:
-    g.request_started = time.perf_counter()
+def end_request(_error: BaseException | None) -> None:
+    """Unbind the request's id, so that a thread's next work does not carry it."""
+    structlog.contextvars.clear_contextvars()
 
 
 def init_app(app: Flask) -> None:
-    """Send INFO logs to stderr as logfmt, masking the app's secrets, and log each request."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(LogfmtFormatter())
-    secrets = [app.config[name] or "" for name in ("SECRET_KEY", "GATEWAY_SECRET")]
-    # Even a short demo password like "admin", at the price of `/***` in the demo's paths.
-    secrets.append(app.config.get("ADMIN_PASSWORD") or "")
-    handler.addFilter(SecretMaskingFilter(secrets))
+    """Log through structlog to stderr, masking the app's secrets; log each request."""
+    log_format = app.config["LOG_FORMAT"]
+    handler = configure(log_format, [app.config.get(name) or "" for name in SECRET_SETTINGS])
     root = logging.getLogger()
+    # One app per process in production; tests build many: keep only the newest handler.
     root.handlers = [h for h in root.handlers if not getattr(h, "checkout_handler", False)]
     handler.checkout_handler = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     if not app.testing:
         root.setLevel(logging.INFO)
-    app.logger.setLevel(logging.INFO)
+    # Our own lines at INFO in every environment: order changes are the point of them.
+    logging.getLogger("checkout").setLevel(logging.INFO)
     # Flask's own handler would print each line twice next to ours.
     app.logger.handlers.clear()
-    app.before_request(start_timer)
+    app.before_request(start_request)
     app.after_request(log_request)
+    app.teardown_request(end_request)

@@ -150,6 +150,8 @@ class CallbackRecord(db.Model):
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
     outcome: Mapped[str] = mapped_column(String(32), default=CallbackOutcome.RECEIVED)
     detail: Mapped[str | None] = mapped_column(Text)
+    # The HTTP request that delivered it (`http_request_id` in the logs); none for a replay.
+    http_request_id: Mapped[str | None] = mapped_column(String(64))
 
 
 class CheckoutStatus(StrEnum):

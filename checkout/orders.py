@@ -9,14 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app
+import structlog
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
+from checkout import metrics
 from checkout.extensions import db
-from checkout.gateway import GatewayClient, GatewayError, TokenAnswer, TokenRequest
-from checkout.logs import quote
+from checkout.gateway import Failure, GatewayClient, GatewayError, TokenAnswer, TokenRequest
 from checkout.models import (
     REQUEST_ID_LENGTH,
     CallbackOutcome,
@@ -28,6 +28,8 @@ from checkout.models import (
 from checkout.settlement import settle_checkout
 from checkout.webhooks import outbox
 from checkout.webhooks.models import EventType
+
+log = structlog.get_logger(__name__)
 
 MAX_TRANSITION_ATTEMPTS = 5
 
@@ -137,15 +139,16 @@ def request_payment(order: Order, client: GatewayClient, token_request: TokenReq
     record_event(order, "token_requested", detail=token_request.fields())
     db.session.commit()
     try:
-        answer = client.obtain_token(token_request)
+        with metrics.gateway_call():
+            answer = client.obtain_token(token_request)
     except GatewayError as error:
         fail_token_request(order, error)
         raise
     except Exception as error:
         # A defect here or in a library must not leave the order in `created` and the
         # customer facing a 500: it ends as any gateway failure does, its traceback logged.
-        current_app.logger.exception("event=obtain_token_crashed request_id=%s", order.request_id)
-        failure = GatewayError(f"gateway call failed: {type(error).__name__}")
+        log.exception("obtain_token_crashed", request_id=order.request_id)
+        failure = GatewayError(f"gateway call failed: {type(error).__name__}", kind=Failure.CRASHED)
         fail_token_request(order, failure)
         raise failure from None
     record_token(order, answer)
@@ -173,8 +176,11 @@ def fail_token_request(order: Order, error: GatewayError) -> None:
     From any open state: a `pending` callback that came first must not leave the customer
     waiting for a key that will never come.
     """
-    current_app.logger.warning(
-        "event=obtain_token_failed request_id=%s reason=%s", order.request_id, quote(error.reason)
+    log.warning(
+        "obtain_token_failed",
+        request_id=order.request_id,
+        reason=error.reason,
+        kind=str(error.kind),
     )
     move_open_order(
         order,
@@ -276,9 +282,7 @@ def flag_for_review(order: Order, reason: str) -> None:
     record_event(order, "flagged", detail={"reason": reason})
     if first.rowcount == 1:
         outbox.enqueue(order, EventType.FLAGGED)
-    current_app.logger.warning(
-        "event=order_flagged request_id=%s reason=%s", order.request_id, quote(reason)
-    )
+    log.warning("order_flagged", request_id=order.request_id, reason=reason)
 
 
 def set_status(
@@ -323,15 +327,16 @@ def compare_and_set(
     if result.rowcount != 1:
         return False
     _loaded(order, values)
+    metrics.count_state_change(expected, new, order.created_at, values["updated_at"])
     record_event(order, kind, from_status=expected, to_status=new, detail=detail)
     if new in WEBHOOK_EVENTS:
         outbox.enqueue(order, WEBHOOK_EVENTS[new])
-    current_app.logger.info(
-        "event=order_state request_id=%s kind=%s from=%s to=%s",
-        order.request_id,
-        kind,
-        expected,
-        new,
+    log.info(
+        "order_state",
+        request_id=order.request_id,
+        kind=kind,
+        from_status=str(expected),
+        to_status=str(new),
     )
     return True
 

@@ -27,6 +27,8 @@ PRODUCTION_SETTINGS = {
     "PUBLIC_BASE_URL": "https://shop.example",
     "GATEWAY_BASE_URL": "https://cactusgino.com",
     "SANDBOX_ENABLED": False,
+    # One process, as the Flask test client is; production refuses memory:// otherwise.
+    "RATELIMIT_SINGLE_INSTANCE": True,
 }
 
 # Property tests: a quick look on a laptop, a thorough one in CI (`CI=true`). Requests go
@@ -59,6 +61,18 @@ def make_app(database_url: str, **overrides: object) -> Flask:
     return app
 
 
+def migrate_to_head(app: Flask) -> None:
+    """Rebuild the app's schema through the migrations, as `flask db upgrade` does."""
+    import flask_migrate
+    from sqlalchemy import text
+
+    with app.app_context():
+        db.drop_all()
+        with db.engine.begin() as connection:
+            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        flask_migrate.upgrade(directory=app.extensions["migrate"].directory)
+
+
 def close_app(app: Flask) -> None:
     """Stop the app's sandbox listener and release its database connections."""
     sandbox = app.extensions.get("sandbox")
@@ -84,6 +98,22 @@ def required_postgres_url() -> str:
         if os.environ.get("CI") == "true":
             pytest.fail("CI must provide TEST_DATABASE_URL: " + POSTGRES_HINT)
         pytest.skip(POSTGRES_HINT)
+    return url
+
+
+REDIS_HINT = (
+    "Redis tests need TEST_REDIS_URL, e.g. redis://127.0.0.1:6379/0 "
+    "(apt-get install redis-server; CI sets it; see README)"
+)
+
+
+def required_redis_url() -> str:
+    """Return the Redis URL for tests, skipping the test without one (failing it in CI)."""
+    url = os.environ.get("TEST_REDIS_URL") or None
+    if url is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI must provide TEST_REDIS_URL: " + REDIS_HINT)
+        pytest.skip(REDIS_HINT)
     return url
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
 import random
-import re
 import socket
 import subprocess
 import sys
@@ -39,7 +39,7 @@ def gunicorn(pg_app, tmp_path):
     _, url = pg_app
     port = free_port()
     log_path = tmp_path / "gunicorn.log"
-    env = {**os.environ, "APP_ENV": "testing", "DATABASE_URL": url}
+    env = {**os.environ, "APP_ENV": "testing", "DATABASE_URL": url, "LOG_FORMAT": "json"}
     with log_path.open("w") as log:
         process = subprocess.Popen(
             [
@@ -128,8 +128,13 @@ def test_gunicorn_workers_apply_concurrent_callbacks_once(pg_app, gunicorn):
             if stored.status != "failed":
                 assert stored.review_reason, "mismatches and late fails are flagged"
     time.sleep(0.5)  # let the workers flush their last log lines
-    paid_lines = re.findall(
-        r"event=order_state request_id=(\S+) kind=callback from=\S+ to=paid", log_path.read_text()
-    )
+    lines = [json.loads(line) for line in log_path.read_text().splitlines() if line[:1] == "{"]
+    paid_lines = [
+        line["request_id"]
+        for line in lines
+        if line["event"] == "order_state"
+        and line["kind"] == "callback"
+        and line["to_status"] == "paid"
+    ]
     expected_paid = sorted(rid for rid, state in expected.items() if state == "paid")
     assert sorted(paid_lines) == expected_paid, "exactly one change to paid per paid order"

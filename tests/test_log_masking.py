@@ -2,31 +2,21 @@
 
 from __future__ import annotations
 
-import io
+import json
 import logging
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
+import structlog
 from flask import Flask
 from sqlalchemy import text
 
+from checkout import logs
 from checkout.extensions import db
-from checkout.logs import SecretMaskingFilter
 from tests.callback_helpers import callback_for
 from tests.conftest import close_app, make_app, make_order
+from tests.log_helpers import log_output
 from tests.test_database_restart import drop_other_connections
-
-
-@contextmanager
-def log_output() -> Iterator[io.StringIO]:
-    """Capture what the app's own log handler writes, exactly as it would reach stderr."""
-    [handler] = [h for h in logging.getLogger().handlers if getattr(h, "checkout_handler", False)]
-    output = io.StringIO()
-    previous = handler.setStream(output)
-    yield output
-    handler.setStream(previous)
 
 
 def assert_nothing_secret(app: Flask, output: str, body: dict) -> None:
@@ -54,7 +44,7 @@ def test_a_failed_insert_logs_no_body_or_signature(database_url):
 
 def test_killed_database_connections_log_no_body_or_signature(pg_app):
     app, url = pg_app
-    assert app.test_client().get("/healthz").status_code == 200  # a pooled connection
+    assert app.test_client().get("/orders/x/status").status_code == 404  # a pooled connection
     with app.app_context():
         order = make_order()
     body = callback_for(app, order)
@@ -71,6 +61,7 @@ def record_with_exception(message: str, error_text: str) -> logging.LogRecord:
         return logging.LogRecord("x", logging.ERROR, __file__, 1, message, None, sys.exc_info())
 
 
+@pytest.mark.parametrize("log_format", ["console", "json"])
 @pytest.mark.parametrize(
     "error_text",
     [
@@ -80,18 +71,45 @@ def record_with_exception(message: str, error_text: str) -> logging.LogRecord:
         "the secret is s3",
     ],
 )
-def test_exception_text_is_masked_like_the_message(error_text):
-    record = record_with_exception(f"failed: {error_text}", error_text)
-    SecretMaskingFilter(["s3"]).filter(record)
-    for masked in (record.getMessage(), logging.Formatter().format(record)):
-        assert "***" in masked
-        assert "ab" * 16 not in masked and "cd" * 16 not in masked and "ef" * 16 not in masked
-        assert "s3" not in masked
+def test_exception_text_is_masked_like_the_message(error_text, log_format):
+    handler = logs.configure(log_format, ["s3"])
+    masked = handler.format(record_with_exception(f"failed: {error_text}", error_text))
+    assert "***" in masked
+    assert "Traceback" in masked and "RuntimeError" in masked
+    assert "ab" * 16 not in masked and "cd" * 16 not in masked and "ef" * 16 not in masked
+    assert "s3" not in masked
 
 
 def test_short_secrets_are_masked_too():
+    handler = logs.configure("console", ["xy", "admin"])
     record = logging.LogRecord(
         "x", logging.INFO, __file__, 1, "key=%s pw=%s", ("xy", "admin"), None
     )
-    SecretMaskingFilter(["xy", "admin"]).filter(record)
-    assert record.getMessage() == "key=*** pw=***"
+    assert " key=*** pw=*** " in handler.format(record)
+
+
+def test_values_of_our_own_lines_are_masked_however_deep(app):
+    secret = app.config["GATEWAY_SECRET"]
+    with log_output() as output:
+        structlog.get_logger("checkout.test").warning(
+            "probe",
+            reason=f"gateway echoed {secret}",
+            detail={"body": {"signature": "ab" * 32}, "items": [secret, 1]},
+        )
+    text = output.getvalue()
+    assert "probe" in text and "gateway echoed ***" in text
+    assert secret not in text and "ab" * 16 not in text
+
+
+def test_production_lines_are_json_objects_with_the_request_id(tmp_path):
+    app = make_app(f"sqlite:///{tmp_path / 'db.sqlite3'}", LOG_FORMAT="json")
+    try:
+        with log_output() as output:
+            response = app.test_client().get("/orders/nope/status")
+        [line] = [json.loads(text) for text in output.getvalue().splitlines()]
+        assert line["event"] == "request" and line["level"] == "info"
+        assert line["status"] == 404 and line["route"] == "/orders/<request_id:request_id>/status"
+        assert line["http_request_id"] == response.headers["X-Request-ID"]
+        assert line["timestamp"].endswith("Z")
+    finally:
+        close_app(app)

@@ -21,9 +21,11 @@ from config import (
     DEV_SECRET_KEY,
     DEV_SITE_ID,
     DEV_WEBHOOK_SECRET,
+    Config,
     ProductionConfig,
 )
 from tests.conftest import PRODUCTION_SETTINGS
+from tests.log_helpers import logged
 from tests.webhook_helpers import SECRET
 
 WEBHOOKS = {"MERCHANT_WEBHOOK_URL": "https://shop.example/hooks", "MERCHANT_WEBHOOK_SECRET": SECRET}
@@ -59,6 +61,7 @@ def test_good_production_settings_start_without_the_sandbox(production):
         ({"SECRET_KEY": None}, "SECRET_KEY"),
         ({"SECRET_KEY": DEV_SECRET_KEY}, "SECRET_KEY"),
         ({"SECRET_KEY": "short"}, "SECRET_KEY"),
+        ({"METRICS_TOKEN": "t" * 31}, "METRICS_TOKEN"),
         ({"GATEWAY_SECRET": None}, "GATEWAY_SECRET"),
         ({"GATEWAY_SECRET": DEV_GATEWAY_SECRET}, "GATEWAY_SECRET"),
         ({"MERCHANT_ID": ""}, "MERCHANT_ID"),
@@ -210,26 +213,48 @@ def test_the_smallest_accepted_settings_start(production):
     assert app.config["SITE_ID"] == "10000"
 
 
-def warnings_logged(caplog) -> list[str]:
-    return [r.getMessage() for r in caplog.records if "event=config_warning" in r.getMessage()]
+def warnings_logged(caplog) -> list[dict]:
+    return logged(caplog, "config_warning")
 
 
-def test_per_process_rate_limits_with_several_workers_are_a_loud_warning(production, caplog):
-    production(WORKERS=4, RATELIMIT_STORAGE_URI="memory://")
+@pytest.mark.parametrize("single_instance", [False, True])
+def test_per_process_rate_limits_with_several_workers_stop_start_up(production, single_instance):
+    with pytest.raises(SystemExit) as refusal:
+        production(
+            WORKERS=4, RATELIMIT_STORAGE_URI="memory://", RATELIMIT_SINGLE_INSTANCE=single_instance
+        )
+    assert "RATELIMIT_STORAGE_URI=memory:// counts in each of the 4 workers" in str(refusal.value)
+    assert "redis://" in str(refusal.value)
+
+
+def test_per_process_rate_limits_need_the_operator_to_state_one_instance(production):
+    with pytest.raises(SystemExit) as refusal:
+        production(WORKERS=1, RATELIMIT_STORAGE_URI="memory://", RATELIMIT_SINGLE_INSTANCE=False)
+    assert "RATELIMIT_SINGLE_INSTANCE=1" in str(refusal.value)
+
+
+def test_one_stated_instance_with_per_process_limits_is_a_loud_warning(production, caplog):
+    production(WORKERS=1, RATELIMIT_STORAGE_URI="memory://", RATELIMIT_SINGLE_INSTANCE=True)
     [warning] = warnings_logged(caplog)
-    assert "setting=RATELIMIT_STORAGE_URI" in warning
-    assert "4 workers" in warning and "admin sign-in" in warning
-    assert [r.levelno for r in caplog.records if r.getMessage() == warning] == [logging.WARNING]
+    assert warning["setting"] == "RATELIMIT_STORAGE_URI"
+    assert "allowed because RATELIMIT_SINGLE_INSTANCE=1" in warning["reason"]
+    assert [r.levelno for r in caplog.records if r.msg is warning] == [logging.WARNING]
+
+
+def test_per_process_rate_limits_with_several_development_workers_are_a_loud_warning(caplog):
+    create_app(Config, {"WORKERS": 3, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    [warning] = warnings_logged(caplog)
+    assert "3 workers" in warning["reason"] and "admin sign-in" in warning["reason"]
 
 
 def test_the_sandbox_in_production_is_a_loud_warning(production, caplog):
-    production(GATEWAY_BASE_URL=None, SANDBOX_ENABLED=True)
+    production(GATEWAY_BASE_URL=None, SANDBOX_ENABLED=True, RATELIMIT_STORAGE_URI="redis://x")
     [warning] = warnings_logged(caplog)
-    assert "setting=SANDBOX_ENABLED" in warning and "no money moves" in warning
+    assert warning["setting"] == "SANDBOX_ENABLED" and "no money moves" in warning["reason"]
 
 
-def test_one_worker_and_a_live_gateway_start_without_warnings(production, caplog):
-    production(WORKERS=1)
+def test_a_shared_store_and_a_live_gateway_start_without_warnings(production, caplog):
+    production(WORKERS=8, RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/0")
     assert warnings_logged(caplog) == []
 
 

@@ -10,6 +10,7 @@ import pytest
 import requests
 
 from checkout import signing
+from tests.log_helpers import logged
 from tests.sandbox_helpers import (
     HTTP_TIMEOUT,
     closed_port_url,
@@ -101,11 +102,11 @@ def test_each_try_is_logged(live_server, merchant, caplog):
     merchant.statuses = [500, 200]
     body = pay(live_server)
     wait_for_deliveries(live_server.app)
-    tries = [r.getMessage() for r in caplog.records if "event=sandbox_callback " in r.getMessage()]
+    tries = logged(caplog, "sandbox_callback")
     assert len(tries) == 2
-    assert f"request_id={body['request_id']}" in tries[0]
-    assert "try=1/3" in tries[0] and "answer=500" in tries[0]
-    assert "try=2/3" in tries[1] and "answer=200" in tries[1]
+    assert tries[0]["request_id"] == body["request_id"]
+    assert (tries[0]["attempt"], tries[0]["answer"]) == ("1/3", "500")
+    assert (tries[1]["attempt"], tries[1]["answer"]) == ("2/3", "200")
 
 
 def test_an_unreachable_merchant_is_retried_and_the_give_up_logged(live_server, caplog):
@@ -113,9 +114,9 @@ def test_an_unreachable_merchant_is_retried_and_the_give_up_logged(live_server, 
     live_server.app.config["SANDBOX_CALLBACK_URL"] = closed_port_url()
     pay(live_server)
     wait_for_deliveries(live_server.app)
-    messages = [record.getMessage() for record in caplog.records]
-    assert sum("answer=ConnectionError" in message for message in messages) == TRIES
-    assert any("event=sandbox_callback_gave_up" in message for message in messages)
+    answers = [line["answer"] for line in logged(caplog, "sandbox_callback")]
+    assert answers == ["ConnectionError"] * TRIES
+    assert logged(caplog, "sandbox_callback_gave_up")
 
 
 @pytest.mark.parametrize(

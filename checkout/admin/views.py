@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import structlog
 from flask import (
     Blueprint,
     abort,
@@ -21,9 +22,10 @@ from checkout.admin import auth, export, queries, timeline
 from checkout.admin.forms import LoginForm, OrderFilterForm
 from checkout.admin.queries import MAX_PAGE
 from checkout.extensions import limiter
-from checkout.logs import quote
 from checkout.models import Order, utcnow
 from checkout.orders import get_order
+
+log = structlog.get_logger(__name__)
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.before_request(auth.guard)
@@ -58,12 +60,10 @@ def login() -> Response | tuple[str, int]:
             message, status = "Enter your username and password.", 422
         elif auth.check_credentials(form.username.data, form.password.data):
             auth.log_in()
-            current_app.logger.info("event=admin_login ip=%s", quote(client_address.current().text))
+            log.info("admin_login", ip=client_address.current().text)
             return redirect(auth.safe_next(request.args.get("next")), 303)
         else:
-            current_app.logger.warning(
-                "event=admin_login_refused ip=%s", quote(client_address.current().text)
-            )
+            log.warning("admin_login_refused", ip=client_address.current().text)
             message, status = "Wrong username or password.", 403
     return render_template("admin/login.html", form=form, message=message), status
 

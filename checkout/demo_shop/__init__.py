@@ -10,15 +10,17 @@ from __future__ import annotations
 import os
 
 import flask_migrate
+import structlog
 from flask import Flask
 
-from checkout import logs
 from checkout.demo_shop import settings
 from checkout.extensions import csrf
 from checkout.loopback import LoopbackServer
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "migrations")
 API_PREFIX = "/api/v1"
+
+log = structlog.get_logger("checkout.demo_shop")
 
 
 class DemoShop:
@@ -47,9 +49,9 @@ def init_app(app: Flask) -> None:
     except settings.ShopConfigError as error:
         raise SystemExit(f"Configuration error: {error}") from None
     for setting, reason in settings.warnings(app.config):
-        app.logger.warning("event=config_warning setting=%s reason=%s", setting, logs.quote(reason))
+        log.warning("config_warning", setting=setting, reason=reason)
     if webhook_url:
-        app.logger.info("event=demo_shop_webhooks url=%s", webhook_url)
+        log.info("demo_shop_webhooks", url=webhook_url)
 
     from checkout.demo_shop import views
 

@@ -3,7 +3,6 @@ exponential backoff until the merchant answers 200, each try logged."""
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -12,8 +11,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+import structlog
 
 from checkout import signing
+
+log = structlog.get_logger(__name__)
 
 CALLBACK_PATH = "/callback"
 
@@ -108,7 +110,6 @@ def deliver(
     url: str,
     fields: Mapping[str, Any],
     policy: RetryPolicy,
-    logger: logging.Logger,
     stop: threading.Event | None = None,
 ) -> bool:
     """POST a signed callback until the merchant answers 200, the tries run out, or `stop`.
@@ -119,26 +120,23 @@ def deliver(
     request_id = fields.get("request_id")
     for attempt in range(1, policy.tries + 1):
         if stop.wait(policy.delay_before(attempt)):
-            logger.info("event=sandbox_callback_stopped request_id=%s try=%d", request_id, attempt)
+            log.info("sandbox_callback_stopped", request_id=request_id, attempt=attempt)
             return False
         try:
             answer = str(post_callback(url, fields, policy.timeout).status_code)
         except requests.RequestException as error:
             answer = type(error).__name__
-        logger.info(
-            "event=sandbox_callback request_id=%s status=%s try=%d/%d url=%s answer=%s",
-            request_id,
-            fields.get("status"),
-            attempt,
-            policy.tries,
-            url,
-            answer,
+        log.info(
+            "sandbox_callback",
+            request_id=request_id,
+            status=fields.get("status"),
+            attempt=f"{attempt}/{policy.tries}",
+            url=url,
+            answer=answer,
         )
         if answer == "200":
             return True
-    logger.warning(
-        "event=sandbox_callback_gave_up request_id=%s tries=%d", request_id, policy.tries
-    )
+    log.warning("sandbox_callback_gave_up", request_id=request_id, tries=policy.tries)
     return False
 
 
@@ -153,19 +151,13 @@ class Deliveries:
         self._threads: set[threading.Thread] = set()
         self._stop = threading.Event()
 
-    def start(
-        self,
-        url: str,
-        sends: Sequence[Send],
-        policy: RetryPolicy,
-        logger: logging.Logger,
-    ) -> threading.Thread:
+    def start(self, url: str, sends: Sequence[Send], policy: RetryPolicy) -> threading.Thread:
         """Deliver callbacks one after the other on a daemon thread (a test scenario delays
         one, or sends several)."""
         request_id = sends[0].fields.get("request_id") if sends else None
         thread = threading.Thread(
             target=self._run,
-            args=(url, list(sends), policy, logger, self._stop),
+            args=(url, list(sends), policy, self._stop),
             name=f"sandbox-callback-{request_id}",
             daemon=True,
         )
@@ -179,7 +171,6 @@ class Deliveries:
         url: str,
         sends: list[Send],
         policy: RetryPolicy,
-        logger: logging.Logger,
         stop: threading.Event,
     ) -> None:
         """Deliver the callbacks in turn, then forget the thread whatever happened."""
@@ -187,7 +178,7 @@ class Deliveries:
             for send in sends:
                 if stop.wait(send.after):
                     return
-                deliver(url, send.fields, policy, logger, stop)
+                deliver(url, send.fields, policy, stop)
         finally:
             with self._lock:
                 self._threads.discard(threading.current_thread())

@@ -6,6 +6,7 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
+import structlog
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
 from werkzeug.routing import BaseConverter
 from werkzeug.wrappers import Response
@@ -22,6 +23,8 @@ from checkout.sandbox.validation import (
     TokenRequestError,
     validate_token_request,
 )
+
+log = structlog.get_logger(__name__)
 
 bp = Blueprint("sandbox", __name__, template_folder="templates", static_folder="static")
 
@@ -238,13 +241,13 @@ def send_callbacks(payment: SandboxPayment, scenario: Scenario, plan: scenarios.
     """Deliver the signed callbacks of a decided payment in the background."""
     config = current_app.config
     url = merchant_callback_url(config, payment.params.get("success_url") or request.host_url)
-    current_app.logger.info(
-        "event=sandbox_scenario request_id=%s scenario=%s callbacks=%d",
-        payment.request_id,
-        scenario,
-        len(plan.sends),
+    log.info(
+        "sandbox_scenario",
+        request_id=payment.request_id,
+        scenario=str(scenario),
+        callbacks=len(plan.sends),
     )
     if plan.sends:
         current_app.extensions["sandbox"].deliveries.start(
-            url, plan.sends, RetryPolicy.from_config(config), current_app.logger
+            url, plan.sends, RetryPolicy.from_config(config)
         )

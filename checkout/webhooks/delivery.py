@@ -7,8 +7,10 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+import structlog
 from flask import current_app
 
+from checkout import logs
 from checkout.models import utcnow
 from checkout.webhooks import outbox, signing
 from checkout.webhooks.client import DeliveryClient
@@ -17,6 +19,8 @@ from checkout.webhooks.models import DeliveryState
 # Retries wait up to this much longer than scheduled, so that events which failed together
 # (the merchant was down) do not all come back in the same second.
 JITTER = 0.1
+
+log = structlog.get_logger(__name__)
 
 
 def retry_delays(values: Iterable[Any]) -> list[float]:
@@ -65,6 +69,16 @@ def deliver_next(client: DeliveryClient, worker: str, rng: random.Random) -> boo
     claim = outbox.claim_next(worker, lease)
     if claim is None:
         return False
+    # The request's id when a request delivers in-process (development), else the attempt's own.
+    attempt_id = logs.current_request_id() or logs.new_request_id()
+    with structlog.contextvars.bound_contextvars(http_request_id=attempt_id):
+        return _attempt(client, claim, worker, rng, attempt_id)
+
+
+def _attempt(
+    client: DeliveryClient, claim: outbox.Claim, worker: str, rng: random.Random, attempt_id: str
+) -> bool:
+    config = current_app.config
     started_at = utcnow()
     headers = signing.headers(
         config["MERCHANT_WEBHOOK_SECRET"], claim.webhook_id, claim.payload, started_at
@@ -76,20 +90,22 @@ def deliver_next(client: DeliveryClient, worker: str, rng: random.Random) -> boo
         delays = retry_delays(config["WEBHOOK_RETRY_DELAYS"])
         retry_at = next_attempt_at(attempts_made, delays, utcnow(), rng)
     state = outbox.record_attempt(
-        claim, answer, started_at=started_at, worker=worker, next_attempt_at=retry_at
+        claim,
+        answer,
+        started_at=started_at,
+        worker=worker,
+        next_attempt_at=retry_at,
+        http_request_id=attempt_id,
     )
-    log = current_app.logger.info if answer.delivered else current_app.logger.warning
-    log(
-        "event=webhook_attempt webhook_id=%s attempt=%d status=%s duration_ms=%d state=%s%s",
-        claim.webhook_id,
-        attempts_made,
-        answer.status_code if answer.status_code is not None else "-",
-        answer.duration_ms,
-        state,
-        " error=" + repr(answer.error) if answer.error else "",
+    (log.info if answer.delivered else log.warning)(
+        "webhook_attempt",
+        webhook_id=claim.webhook_id,
+        attempt=attempts_made,
+        status=answer.status_code,
+        duration_ms=answer.duration_ms,
+        state=str(state),
+        error=answer.error,
     )
     if state == DeliveryState.FAILED:
-        current_app.logger.error(
-            "event=webhook_failed webhook_id=%s attempts=%d", claim.webhook_id, attempts_made
-        )
+        log.error("webhook_failed", webhook_id=claim.webhook_id, attempts=attempts_made)
     return True

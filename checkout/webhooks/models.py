@@ -64,6 +64,8 @@ class WebhookAttempt(db.Model):
     """One POST to the merchant and what came of it; never the secret or the signature."""
 
     __tablename__ = "webhook_attempts"
+    # /metrics counts the attempts of the last minutes by their start.
+    __table_args__ = (Index("ix_webhook_attempts_started_at", "started_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("webhook_events.id"), index=True)
@@ -74,6 +76,8 @@ class WebhookAttempt(db.Model):
     response: Mapped[str | None] = mapped_column(Text)
     error: Mapped[str | None] = mapped_column(Text)
     worker: Mapped[str] = mapped_column(String(64))
+    # `http_request_id` of the attempt's log lines: the request's when one made it.
+    http_request_id: Mapped[str | None] = mapped_column(String(64))
 
     event: Mapped[WebhookEvent] = relationship(back_populates="attempt_log")
 

@@ -11,6 +11,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import structlog
 from flask import current_app
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, bindparam, insert, or_, select, update
@@ -21,6 +22,8 @@ from checkout.models import Order, utcnow
 from checkout.webhooks.client import Answer
 from checkout.webhooks.models import DeliveryState, EventType, WebhookAttempt, WebhookEvent
 from checkout.webhooks.payload import event_body
+
+log = structlog.get_logger(__name__)
 
 PER_PAGE = 50
 
@@ -68,11 +71,8 @@ def enqueue(order: Order, event_type: EventType) -> None:
             "next_attempt_at": now,
         },
     )
-    current_app.logger.info(
-        "event=webhook_enqueued webhook_id=%s type=%s request_id=%s",
-        webhook_id,
-        event_type,
-        order.request_id,
+    log.info(
+        "webhook_enqueued", webhook_id=webhook_id, type=str(event_type), request_id=order.request_id
     )
 
 
@@ -133,6 +133,7 @@ def record_attempt(
     started_at: datetime,
     worker: str,
     next_attempt_at: datetime | None,
+    http_request_id: str | None = None,
 ) -> DeliveryState:
     """Store the attempt, then settle the event: delivered, due again, or failed. Commits.
 
@@ -151,6 +152,7 @@ def record_attempt(
             "response": answer.response,
             "error": answer.error,
             "worker": worker[:64],
+            "http_request_id": http_request_id,
         },
     )
     if answer.delivered:
@@ -203,7 +205,7 @@ def resend(webhook_id: str, now: datetime | None = None) -> WebhookEvent:
         raise EventNotFound(webhook_id)
     if result.rowcount != 1:
         raise EventBusy(webhook_id)
-    current_app.logger.info("event=webhook_resend webhook_id=%s", webhook_id)
+    log.info("webhook_resend", webhook_id=webhook_id)
     return event
 
 

@@ -12,10 +12,13 @@ import random
 import socket
 import threading
 
+import structlog
 from flask import Flask
 
 from checkout.housekeeping import Housekeeper
 from checkout.webhooks.delivery import client_for, deliver_next
+
+log = structlog.get_logger(__name__)
 
 
 def worker_name(suffix: str = "") -> str:
@@ -38,7 +41,7 @@ class Worker:
         client = client_for(self.app.config)
         poll = self.app.config["WEBHOOK_POLL_INTERVAL"]
         attempts = 0
-        self.app.logger.info("event=webhook_worker_started worker=%s", self.name)
+        log.info("webhook_worker_started", worker=self.name)
         try:
             while not self.stop.is_set():
                 try:
@@ -49,15 +52,13 @@ class Worker:
                         self.housekeeper.run_due()
                 except Exception:
                     # The database or the network may be away for a while: keep trying.
-                    self.app.logger.exception("event=webhook_worker_error worker=%s", self.name)
+                    log.exception("webhook_worker_error", worker=self.name)
                 if burst:
                     break
                 self.stop.wait(poll)
         finally:
             client.close()
-            self.app.logger.info(
-                "event=webhook_worker_stopped worker=%s attempts=%d", self.name, attempts
-            )
+            log.info("webhook_worker_stopped", worker=self.name, attempts=attempts)
         return attempts
 
     def _deliver(self, client) -> bool:

@@ -4,7 +4,6 @@ that never imports it."""
 
 from __future__ import annotations
 
-import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +20,7 @@ from checkout.demo_shop.models import ShopBase
 from checkout.extensions import db
 from config import Config, ProductionConfig, TestingConfig
 from tests.conftest import PRODUCTION_SETTINGS, close_app
+from tests.log_helpers import logged
 from tests.webhook_helpers import SECRET
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -77,15 +77,14 @@ def test_production_has_no_shop(tmp_path):
 
 
 def test_production_runs_the_shop_only_when_asked_and_says_so_loudly(tmp_path, caplog):
-    with caplog.at_level(logging.WARNING, logger="app"):
-        app = production(tmp_path, **SHOP_IN_PRODUCTION)
+    app = production(tmp_path, **SHOP_IN_PRODUCTION)
     assert "demo_shop" in app.blueprints
-    warnings = [record.getMessage() for record in caplog.records]
-    assert any(
-        line.startswith("event=config_warning setting=DEMO_SHOP_ENABLED reason=")
-        and "anyone can open /demo-shop/" in line
-        for line in warnings
-    ), warnings
+    [warning] = [
+        line for line in logged(caplog, "config_warning") if line["setting"] == "DEMO_SHOP_ENABLED"
+    ]
+    assert warning["setting"] == "DEMO_SHOP_ENABLED"
+    assert "anyone can open /demo-shop/" in warning["reason"]
+    assert warning["level"] == "warning"
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,110 @@
+"""Under gunicorn with several workers, /metrics sums every worker's counts — the dead too.
+
+gunicorn.conf.py gives the workers one PROMETHEUS_MULTIPROC_DIR, empties it at start, and
+drops a dead worker's live gauges while keeping its counters.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.conftest import close_app, make_app
+from tests.metrics_helpers import TOKEN, parse, value
+from tests.test_sandbox_gunicorn import FOREIGN_SETTINGS, free_port, wait_until_healthy
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKERS = 2
+REQUESTS = 40
+COUNTED = {"endpoint": "checkout.order_status", "method": "GET", "status": "404"}
+
+
+@pytest.fixture
+def gunicorn(tmp_path):
+    """Run `gunicorn -c gunicorn.conf.py` with two workers; yield its URL, metrics dir, log."""
+    database_url = f"sqlite:///{tmp_path / 'metrics.sqlite3'}"
+    close_app(make_app(database_url))
+    metrics_dir = tmp_path / "metrics"
+    metrics_dir.mkdir()
+    # Left by an earlier run: summed with ours, or unreadable, unless emptied at start.
+    (metrics_dir / "counter_1.db").write_bytes(b"not a metrics file")
+    port = free_port()
+    env = {name: value for name, value in os.environ.items() if name not in FOREIGN_SETTINGS}
+    env.update(
+        APP_ENV="testing",
+        DATABASE_URL=database_url,
+        METRICS_TOKEN=TOKEN,
+        PORT=str(port),
+        WEB_CONCURRENCY=str(WORKERS),
+        PROMETHEUS_MULTIPROC_DIR=str(metrics_dir),
+    )
+    command = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "app:create_app()"]
+    log_path = tmp_path / "gunicorn.log"
+    base = f"http://127.0.0.1:{port}"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
+    try:
+        wait_until_healthy(base, process, log_path)
+        yield base, metrics_dir, log_path
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def scrape(base: str) -> dict:
+    response = requests.get(
+        base + "/metrics", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10
+    )
+    assert response.status_code == 200, response.text
+    return parse(response.text)
+
+
+def worker_pids(metrics_dir: Path) -> set[int]:
+    """Return the processes that have written counters (the workers; never the master)."""
+    return {
+        int(match.group(1))
+        for path in metrics_dir.iterdir()
+        if (match := re.fullmatch(r"counter_(\d+)\.db", path.name))
+    }
+
+
+def test_counts_are_summed_across_workers_and_survive_a_dead_worker(gunicorn):
+    base, metrics_dir, log_path = gunicorn
+
+    def probe(number: int) -> int:
+        # A new connection each time, several at once: both sync workers take some.
+        return requests.get(f"{base}/orders/probe{number}/status", timeout=10).status_code
+
+    # Both workers must answer some: the second may still be starting, so go on in
+    # rounds (bounded) until it has counted too.
+    sent = 0
+    deadline = time.monotonic() + 30
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        while sent < REQUESTS or len(worker_pids(metrics_dir)) < WORKERS:
+            assert time.monotonic() < deadline, "one worker answered all:\n" + log_path.read_text()
+            assert set(pool.map(probe, range(sent, sent + 8))) == {404}
+            sent += 8
+    writers = worker_pids(metrics_dir)
+    assert 1 not in writers, "the stale file of an earlier run was not removed"
+
+    # Whichever worker answers the scrape, it reports the sum over all of them.
+    totals = {value(scrape(base), "checkout_http_requests_total", **COUNTED) for _ in range(6)}
+    assert totals == {sent}
+
+    # A worker killed outright: gunicorn starts another, and its counts stay in the sum.
+    os.kill(next(iter(writers)), signal.SIGKILL)
+    deadline = time.monotonic() + 20
+    while len(worker_pids(metrics_dir) - writers) == 0 and time.monotonic() < deadline:
+        requests.get(f"{base}/orders/after/status", timeout=10)
+    assert worker_pids(metrics_dir) - writers, "no new worker answered:\n" + log_path.read_text()
+    after = value(scrape(base), "checkout_http_requests_total", **COUNTED)
+    assert after >= sent + 1
