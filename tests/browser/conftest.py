@@ -56,15 +56,42 @@ def failed(node: pytest.Item) -> bool:
     return any(report.failed for report in reports.values())
 
 
+class SharedBrowser:
+    """One Playwright and one Chromium for the whole session, however many test folders ask.
+
+    Playwright's sync API runs one per thread: a second folder's session fixture starting
+    its own while this one lives fails with "Sync API inside the asyncio loop".
+    """
+
+    def __init__(self) -> None:
+        self.users = 0
+        self.playwright = None
+        self.browser: Browser | None = None
+
+    def acquire(self) -> Browser:
+        if self.users == 0:
+            self.playwright = sync_playwright().start()
+            self.browser = launch(self.playwright)
+        self.users += 1
+        return self.browser
+
+    def release(self) -> None:
+        self.users -= 1
+        if self.users == 0:
+            self.browser.close()
+            self.playwright.stop()
+
+
+SHARED = SharedBrowser()
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     """Launch one headless Chromium for the whole session (contexts keep tests apart)."""
     if not chromium_available():
         require(CHROMIUM_HINT)
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        yield browser
-        browser.close()
+    yield SHARED.acquire()
+    SHARED.release()
 
 
 @pytest.fixture
