@@ -11,7 +11,16 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from checkout import config_checks, errors, i18n, logs, routing, security, signals
+from checkout import (
+    config_checks,
+    errors,
+    housekeeping,
+    i18n,
+    logs,
+    routing,
+    security,
+    webhooks,
+)
 from checkout.extensions import csrf, db, limiter, migrate
 from config import Config, config_from_env
 
@@ -85,7 +94,8 @@ def register_extensions(app: Flask) -> None:
         hooks.remove(limiter._check_request_limit)
     i18n.init_app(app)
     security.init_app(app)
-    signals.init_app(app)
+    housekeeping.init_app(app)
+    webhooks.init_app(app)
 
 
 def register_url_converters(app: Flask) -> None:
@@ -94,10 +104,12 @@ def register_url_converters(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from checkout import admin, callback_views, sandbox, views
+    from checkout import admin, api, callback_views, checkout_views, sandbox, views
 
     app.register_blueprint(views.bp)
+    app.register_blueprint(checkout_views.bp)
     app.register_blueprint(callback_views.bp)
+    api.init_app(app)
     sandbox.init_app(app)
     admin.init_app(app)
 

@@ -11,6 +11,12 @@ DEV_SECRET_KEY = "dev-only-secret-key-change-me"
 DEV_GATEWAY_SECRET = "sandbox-secret"
 DEV_MERCHANT_ID = "sandbox-merchant"
 DEV_SITE_ID = "9999"
+# The Checkouts API key of development and tests, documented in docs/api.md; production
+# refuses it.
+DEV_MERCHANT_API_KEY = "dev-merchant-api-key"
+# The demo's webhook secret (base64 of "cactus-checkout-demo-webhook-key"); never in production.
+DEV_WEBHOOK_SECRET = "whsec_Y2FjdHVzLWNoZWNrb3V0LWRlbW8td2ViaG9vay1rZXk="
+DEFAULT_WEBHOOK_RETRY_DELAYS = "5,300,1800,7200,18000,36000,36000"
 
 # Gateway status words → our order states (DESIGN §5); GATEWAY_STATUS_MAP adds or overrides.
 DEFAULT_STATUS_MAP = {
@@ -101,7 +107,12 @@ class Config:
     # Largest amount a customer may pay, in major units, and per-currency overrides.
     CHECKOUT_MAX_AMOUNT = env("CHECKOUT_MAX_AMOUNT", "1000000")
     CHECKOUT_MAX_AMOUNTS = env_list("CHECKOUT_MAX_AMOUNTS")
-    # The customer never declares itself trusted: every open-form order gets this.
+    # The open form at `/`: 0 leaves only checkouts created by the merchant (Checkouts API).
+    OPEN_CHECKOUT = env_bool("OPEN_CHECKOUT", True)
+    # Bearer key of the Checkouts API (/api/v1); the API answers 404 when it is empty.
+    MERCHANT_API_KEY = env("MERCHANT_API_KEY", DEV_MERCHANT_API_KEY)
+    # The customer never declares itself trusted: every open-form order gets this, and a
+    # checkout's orders what its merchant said (default this too).
     CUSTOMER_TYPE = env("CUSTOMER_TYPE", "regular")
     # Removed: it trusted whoever typed a listed login. Read only so that start-up refuses
     # it rather than ignore it silently (config_checks).
@@ -135,6 +146,22 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # a customer may leave the form open for a while
     MAX_CONTENT_LENGTH = 1024 * 1024
 
+    # Webhooks to the merchant's server (docs/webhooks.md); unset URL = no webhooks.
+    MERCHANT_WEBHOOK_URL = env("MERCHANT_WEBHOOK_URL")
+    MERCHANT_WEBHOOK_SECRET = env("MERCHANT_WEBHOOK_SECRET", DEV_WEBHOOK_SECRET)
+    # Seconds before each retry after the first attempt: 1 + 7 attempts over about 27 hours.
+    WEBHOOK_RETRY_DELAYS = env_list("WEBHOOK_RETRY_DELAYS", DEFAULT_WEBHOOK_RETRY_DELAYS)
+    WEBHOOK_TIMEOUT = env_number("WEBHOOK_TIMEOUT", "10", float)  # the whole exchange
+    WEBHOOK_CONNECT_TIMEOUT = env_number("WEBHOOK_CONNECT_TIMEOUT", "5", float)
+    # How long a worker owns an attempt; a dead worker's events are taken over after it.
+    WEBHOOK_CLAIM_LEASE = env_number("WEBHOOK_CLAIM_LEASE", "60", float)
+    WEBHOOK_POLL_INTERVAL = env_number("WEBHOOK_POLL_INTERVAL", "1", float)
+    # Deliver from the web process too (a thread): the demo needs no `flask webhooks worker`.
+    WEBHOOK_IN_PROCESS = env_bool("WEBHOOK_IN_PROCESS", True)
+    # The workers' chores (checkout.housekeeping): how often, and when an order expires.
+    HOUSEKEEPING_INTERVAL = env_number("HOUSEKEEPING_INTERVAL", "300", float)
+    ORDERS_EXPIRE_AFTER = env("ORDERS_EXPIRE_AFTER", "30m")
+
     # The merchant's back office at /admin: off (404) unless both are set, in every environment.
     ADMIN_USERNAME = env("ADMIN_USERNAME")
     ADMIN_PASSWORD = env("ADMIN_PASSWORD")
@@ -150,6 +177,7 @@ class TestingConfig(Config):
     GATEWAY_SECRET = "testing-gateway-secret"
     WTF_CSRF_ENABLED = False
     RATELIMIT_ENABLED = False
+    WEBHOOK_IN_PROCESS = False
 
 
 class ProductionConfig(Config):
@@ -157,10 +185,14 @@ class ProductionConfig(Config):
 
     APP_ENV = "production"
     SANDBOX_ENABLED = env_bool("SANDBOX_ENABLED", False)
+    # No development default: unset, the Checkouts API is off.
+    MERCHANT_API_KEY = env("MERCHANT_API_KEY")
     PROXY_FIX_HOPS = env_number("PROXY_FIX_HOPS", "1", int)
     SESSION_COOKIE_SECURE = True
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    # Production delivers with `flask webhooks worker` processes (README, Deploying).
+    WEBHOOK_IN_PROCESS = env_bool("WEBHOOK_IN_PROCESS", False)
 
 
 CONFIGS: dict[str, type[Config]] = {

@@ -1,97 +1,124 @@
-"""Webhook delivery's yardstick: a bare loop posting signed events to a local receiver.
+"""Webhook delivery: one worker's events/s against a bare loop posting the same signed bodies.
 
-Usage: `.venv/bin/python -m bench.webhooks [--events 2000] [--rounds 3]`
+Usage: `.venv/bin/python -m bench.webhooks [--engine sqlite|postgresql] [--events 1000]
+[--rounds 3]` (PostgreSQL needs BENCH_DATABASE_URL or TEST_DATABASE_URL; its tables are
+dropped and rebuilt).
 
-Serves `receiver` (below) with gunicorn on loopback (gthread workers, which keep
-connections open), then posts the same Standard Webhooks signed bodies (DESIGN §8.2) from
-one pooled `requests.Session`, one at a time, as one delivery worker would: events/s is
-the ceiling a `flask webhooks worker` (issue #15) is compared with (target: ≥ 0.7 of it).
-The receiver verifies every signature, so the loop's bodies and headers are the real ones.
+Serves `receiver` (below) with gunicorn on loopback: gthread workers, which keep the
+senders' connections open, verifying every signature with the Standard Webhooks library
+and answering 204. Each round writes `--events` order.paid events through the outbox to a
+fresh database, then:
+
+1. the bare loop posts the events' stored bodies, signed beforehand, one at a time from
+   one pooled `requests.Session`: the ceiling of one sender;
+2. one worker (`Worker.run`, the loop `flask webhooks worker` runs) delivers the same
+   events, claiming, signing and recording each attempt.
+
+It prints both rates and their ratio per round (issue #17: the worker ≥ 0.7 of the loop).
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
-import hashlib
-import hmac
-import importlib.util
-import json
+import logging
+import os
 import secrets
 import statistics
+import tempfile
 import time
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
 from typing import Any
 
 import requests
+from flask import Flask
+from sqlalchemy import func, select
+from standardwebhooks import Webhook, WebhookVerificationError
 
+from app import create_app
 from bench.run import SERVINGS, gunicorn
+from checkout.extensions import db
+from checkout.models import Order, utcnow
+from checkout.webhooks import outbox, signing
+from checkout.webhooks.models import DeliveryState, EventType, WebhookEvent
+from checkout.webhooks.worker import Worker
+from config import TestingConfig
 
 SECRET = "whsec_" + base64.b64encode(b"bench-webhook-secret-32-bytes!!!").decode()
-
-
-def signature(secret: str, webhook_id: str, timestamp: int, body: bytes) -> str:
-    """Return the `webhook-signature` value: `v1,` and base64 HMAC-SHA256 of id.timestamp.body."""
-    key = base64.b64decode(secret.removeprefix("whsec_"))
-    signed = f"{webhook_id}.{timestamp}.".encode() + body
-    return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
-
-
-def signed_events(count: int, secret: str = SECRET) -> list[tuple[bytes, dict[str, str]]]:
-    """Return `count` order.paid events as (body, headers), each with its own webhook-id."""
-    now = datetime.now(UTC)
-    events = []
-    for _ in range(count):
-        request_id = secrets.token_hex(13)
-        body = json.dumps(
-            {
-                "type": "order.paid",
-                "timestamp": now.isoformat(timespec="seconds").replace("+00:00", "Z"),
-                "data": {
-                    "request_id": request_id,
-                    "checkout_id": None,
-                    "status": "paid",
-                    "amount": 9000,
-                    "currency": "KZT",
-                    "site_login": "bench",
-                    "method": "card",
-                    "metadata": {"user": 42},
-                    "created_at": now.isoformat(timespec="seconds").replace("+00:00", "Z"),
-                    "paid_at": now.isoformat(timespec="seconds").replace("+00:00", "Z"),
-                },
-            }
-        ).encode()
-        webhook_id = "msg_" + secrets.token_urlsafe(16)
-        timestamp = int(now.timestamp())
-        headers = {
-            "Content-Type": "application/json",
-            "webhook-id": webhook_id,
-            "webhook-timestamp": str(timestamp),
-            "webhook-signature": signature(secret, webhook_id, timestamp, body),
-        }
-        events.append((body, headers))
-    return events
+RECEIVER_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
 
 
 def receiver(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
     """A merchant's receiver at its barest: verify the signature, answer 204 (or 400)."""
-    length = int(environ.get("CONTENT_LENGTH") or 0)
-    body = environ["wsgi.input"].read(length)
-    webhook_id = environ.get("HTTP_WEBHOOK_ID", "")
-    timestamp = environ.get("HTTP_WEBHOOK_TIMESTAMP", "")
-    given = environ.get("HTTP_WEBHOOK_SIGNATURE", "")
-    valid = timestamp.isdigit() and any(
-        hmac.compare_digest(candidate, signature(SECRET, webhook_id, int(timestamp), body))
-        for candidate in given.split()
-    )
-    start_response("204 No Content" if valid else "400 Bad Request", [])
+    body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+    headers = {
+        name: environ.get("HTTP_" + name.upper().replace("-", "_"), "") for name in RECEIVER_HEADERS
+    }
+    try:
+        Webhook(SECRET).verify(body, headers)
+        status = "204 No Content"
+    except WebhookVerificationError:
+        status = "400 Bad Request"
+    start_response(status, [("Content-Length", "0")])
     return [b""]
 
 
-def bare_loop(url: str, events: list[tuple[bytes, dict[str, str]]]) -> tuple[float, int]:
-    """Post every event once, in order, on one pooled session; return events/s and failures."""
-    failures = 0
+def make_app(url: str, receiver_url: str) -> Flask:
+    """Return the checkout on `url`, sending webhooks to `receiver_url`, logging to nowhere."""
+    app = create_app(
+        TestingConfig,
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "MERCHANT_WEBHOOK_URL": receiver_url,
+            "MERCHANT_WEBHOOK_SECRET": SECRET,
+        },
+    )
+    # One line per attempt, as production writes it, but not to this terminal.
+    sink = open(os.devnull, "w")  # lives as long as the process
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.StreamHandler):
+            handler.setStream(sink)
+    return app
+
+
+def fresh_events(app: Flask, count: int) -> list[tuple[bytes, dict[str, str]]]:
+    """Write `count` order.paid events to an empty outbox; return their bodies, signed."""
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        orders = [
+            Order(
+                submission_token=secrets.token_hex(16),
+                amount=9000,
+                currency="KZT",
+                method="card",
+                language="EN",
+                site_login="bench",
+                customer_type="regular",
+                status="paid",
+                paid_at=utcnow(),
+            )
+            for _ in range(count)
+        ]
+        db.session.add_all(orders)
+        db.session.flush()
+        for order in orders:
+            outbox.enqueue(order, EventType.PAID)
+        db.session.commit()
+        stored = db.session.execute(select(WebhookEvent.webhook_id, WebhookEvent.payload)).all()
+        db.session.rollback()  # end the read: the worker claims these rows next
+    now = utcnow()
+    return [
+        (
+            payload.encode(),
+            {"Content-Type": "application/json", **signing.headers(SECRET, wid, payload, now)},
+        )
+        for wid, payload in stored
+    ]
+
+
+def bare_loop(url: str, events: list[tuple[bytes, dict[str, str]]]) -> float:
+    """Post every event once, in order, on one pooled session; return events/s."""
     with requests.Session() as session:
         started = time.perf_counter()
         for body, headers in events:
@@ -99,34 +126,60 @@ def bare_loop(url: str, events: list[tuple[bytes, dict[str, str]]]) -> tuple[flo
             answer = session.post(
                 url, data=body, headers=headers, timeout=10, allow_redirects=False
             )
-            failures += not 200 <= answer.status_code < 300
+            if answer.status_code != 204:
+                raise SystemExit(f"the receiver answered {answer.status_code}")
         elapsed = time.perf_counter() - started
-    return len(events) / elapsed, failures
+    return len(events) / elapsed
+
+
+def worker_run(app: Flask, count: int) -> float:
+    """Let one worker deliver every due event; return events/s."""
+    started = time.perf_counter()
+    Worker(app, "bench").run(burst=True)
+    elapsed = time.perf_counter() - started
+    with app.app_context():
+        delivered = db.session.scalar(
+            select(func.count()).where(WebhookEvent.state == DeliveryState.DELIVERED)
+        )
+        db.session.rollback()
+    if delivered != count:
+        raise SystemExit(f"the worker delivered {delivered} of {count} events")
+    return count / elapsed
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=2000, help="events per round")
+    parser.add_argument("--engine", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--events", type=int, default=1000, help="events per round")
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    events = signed_events(args.events)
-    # gthread: sync workers close every connection, and the pooled session would not pool.
-    with gunicorn("bench.webhooks:receiver", {}, SERVINGS["gthread"]) as base:
-        bare_loop(base + "/", events[:200])  # warm up: connections, imports
-        rates = []
+    pg_url = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
+    if args.engine == "postgresql" and not pg_url:
+        raise SystemExit("PostgreSQL needs BENCH_DATABASE_URL or TEST_DATABASE_URL")
+    rounds = []
+    with (
+        tempfile.TemporaryDirectory() as scratch,
+        gunicorn("bench.webhooks:receiver", {}, SERVINGS["gthread"]) as base,
+    ):
+        url = pg_url if args.engine == "postgresql" else f"sqlite:///{scratch}/hooks.sqlite3"
+        app = make_app(url, base + "/hooks")
+        bare_loop(base + "/hooks", fresh_events(app, 100))  # warm up: imports, connections
+        worker_run(app, 100)
         for _ in range(args.rounds):
-            rate, failures = bare_loop(base + "/", events)
-            if failures:
-                raise SystemExit(f"the receiver refused {failures} events")
-            rates.append(rate)
+            events = fresh_events(app, args.events)
+            rounds.append((bare_loop(base + "/hooks", events), worker_run(app, args.events)))
+        with app.app_context():
+            db.drop_all()
+            db.engine.dispose()
+    ratios = [worker / bare for bare, worker in rounds]
     print(
-        f"bare loop, one pooled session → receiver (2 gthread workers × 4): "
-        f"{statistics.median(rates):.0f} events/s (rounds: {' '.join(f'{r:.0f}' for r in rates)})"
+        f"{args.engine}, {args.events} events × {args.rounds} rounds, receiver: 2 gthread "
+        f"workers × 4 threads\n"
+        f"  bare loop  {statistics.median(r[0] for r in rounds):>6.0f} events/s\n"
+        f"  worker     {statistics.median(r[1] for r in rounds):>6.0f} events/s\n"
+        f"  × bare loop {statistics.median(ratios):.2f} "
+        f"({min(ratios):.2f}–{max(ratios):.2f}; target ≥ 0.7)"
     )
-    if importlib.util.find_spec("checkout.webhooks") is None:
-        print("webhook worker: not on this branch yet (issue #15); compare it with this figure")
-    else:
-        print("webhook worker: on this branch, but its run is not wired here yet (issue #17)")
 
 
 if __name__ == "__main__":

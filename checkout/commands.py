@@ -15,6 +15,7 @@ from checkout import catalogue
 from checkout.admin import export, queries, timeline
 from checkout.admin.queries import OrderFilter
 from checkout.callback_replay import CallbackNotFound, replay
+from checkout.checkout_commands import checkouts_cli
 from checkout.expiry import expire_stale_orders, stale_orders
 from checkout.models import CallbackOutcome, Order, OrderStatus, utcnow
 from checkout.money import format_minor
@@ -326,3 +327,4 @@ def export_command(output: str, **options: Any) -> None:
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(orders_cli)
+    app.cli.add_command(checkouts_cli)

@@ -12,12 +12,24 @@ from urllib.parse import urlsplit
 import limits
 
 from checkout import catalogue, signing
+from checkout.commands import parse_duration
 from checkout.money import amount_limits, to_minor
-from config import DEV_GATEWAY_SECRET, DEV_MERCHANT_ID, DEV_SECRET_KEY, DEV_SITE_ID
+from checkout.webhooks import delivery as webhook_delivery
+from checkout.webhooks import signing as webhook_signing
+from config import (
+    DEV_GATEWAY_SECRET,
+    DEV_MERCHANT_API_KEY,
+    DEV_MERCHANT_ID,
+    DEV_SECRET_KEY,
+    DEV_SITE_ID,
+    DEV_WEBHOOK_SECRET,
+)
 
 ORDER_STATES = {"pending", "paid", "failed", "expired"}
 REDIRECT_HOST = re.compile(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?", re.IGNORECASE)
 MIN_SECRET_KEY_LENGTH = 32
+# The Checkouts API's bearer key: as long as SECRET_KEY, too long to guess online.
+MIN_API_KEY_LENGTH = 32
 # Shorter secrets could be guessed offline from a single signed message.
 MIN_GATEWAY_SECRET_LENGTH = 16
 # A signed callback alone takes a few hundred bytes: below this, genuine ones get 413.
@@ -113,6 +125,44 @@ def check_general(config: Mapping[str, Any]) -> None:
     public = config["PUBLIC_BASE_URL"]
     if public and not _is_http_url(public):
         raise ConfigError("PUBLIC_BASE_URL must be an http(s) URL, e.g. https://shop.example")
+    check_webhooks(config)
+
+
+def check_webhooks(config: Mapping[str, Any]) -> None:
+    """Check the webhook settings that any environment needs right."""
+    url = config["MERCHANT_WEBHOOK_URL"]
+    if url and not _is_http_url(url):
+        raise ConfigError("MERCHANT_WEBHOOK_URL must be an http(s) URL, e.g. https://shop/hooks")
+    if url:
+        try:
+            webhook_signing.secret_bytes(config["MERCHANT_WEBHOOK_SECRET"] or "")
+        except ValueError as error:
+            raise ConfigError(f"MERCHANT_WEBHOOK_SECRET {error}") from None
+    try:
+        webhook_delivery.retry_delays(config["WEBHOOK_RETRY_DELAYS"])
+    except ValueError as error:
+        raise ConfigError(f"WEBHOOK_RETRY_DELAYS: {error}") from None
+    for name in (
+        "WEBHOOK_TIMEOUT",
+        "WEBHOOK_CONNECT_TIMEOUT",
+        "WEBHOOK_CLAIM_LEASE",
+        "WEBHOOK_POLL_INTERVAL",
+        "HOUSEKEEPING_INTERVAL",
+    ):
+        seconds = config[name]
+        if not (isinstance(seconds, int | float) and math.isfinite(seconds) and seconds > 0):
+            raise ConfigError(f"{name} must be a positive number of seconds, not {seconds!r}")
+    if not config["WEBHOOK_CLAIM_LEASE"] > config["WEBHOOK_TIMEOUT"]:
+        # A claim that lapses while its attempt is still under way would let a second
+        # worker send the same attempt.
+        raise ConfigError("WEBHOOK_CLAIM_LEASE must be longer than WEBHOOK_TIMEOUT")
+    try:
+        expire_after = parse_duration(config["ORDERS_EXPIRE_AFTER"] or "")
+    except ValueError as error:
+        raise ConfigError(f"ORDERS_EXPIRE_AFTER: {error}") from None
+    if expire_after.total_seconds() <= config["GATEWAY_TIMEOUT"]:
+        # A younger `created` order may still be waiting for the gateway's answer.
+        raise ConfigError("ORDERS_EXPIRE_AFTER must be longer than GATEWAY_TIMEOUT")
 
 
 def check_removed(config: Mapping[str, Any]) -> None:
@@ -154,6 +204,32 @@ def check_production(config: Mapping[str, Any]) -> None:
     _require("SQLALCHEMY_DATABASE_URI", config, name="DATABASE_URL")
     if config["GATEWAY_BASE_URL"] and urlsplit(config["GATEWAY_BASE_URL"]).scheme != "https":
         raise ConfigError("GATEWAY_BASE_URL must be https:// in production")
+    check_api_key(config.get("MERCHANT_API_KEY"))
+    if config["MERCHANT_WEBHOOK_URL"]:
+        check_production_webhooks(config)
+
+
+def check_api_key(key: str | None) -> None:
+    """Refuse the development API key or a short one; no key at all turns the API off."""
+    if key is None:
+        return
+    if key == DEV_MERCHANT_API_KEY:
+        raise ConfigError("MERCHANT_API_KEY is still the development default")
+    if len(key) < MIN_API_KEY_LENGTH:
+        raise ConfigError(f"MERCHANT_API_KEY must be at least {MIN_API_KEY_LENGTH} characters")
+
+
+def check_production_webhooks(config: Mapping[str, Any]) -> None:
+    """Webhooks carry payments: only over https, signed with a real, long secret."""
+    if urlsplit(config["MERCHANT_WEBHOOK_URL"]).scheme != "https":
+        raise ConfigError("MERCHANT_WEBHOOK_URL must be https:// in production")
+    _require("MERCHANT_WEBHOOK_SECRET", config, DEV_WEBHOOK_SECRET)
+    key = webhook_signing.secret_bytes(config["MERCHANT_WEBHOOK_SECRET"])
+    if len(key) < webhook_signing.MIN_SECRET_BYTES:
+        raise ConfigError(
+            f"MERCHANT_WEBHOOK_SECRET must hold at least {webhook_signing.MIN_SECRET_BYTES} "
+            "random bytes (whsec_ + base64)"
+        )
 
 
 def warnings(config: Mapping[str, Any]) -> list[tuple[str, str]]:

@@ -8,6 +8,11 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 from werkzeug.wrappers import Response
 
+from checkout.api import problems
+
+# The Checkouts API answers every error as problem+json (RFC 9457), even for URLs it lacks.
+API_PREFIX = "/api/"
+
 # Lazy: each is shown in the language of the request that failed.
 MESSAGES = {
     400: lazy_gettext("The request could not be understood."),
@@ -37,6 +42,8 @@ def handle_http_error(error: HTTPException) -> tuple[Response | str, int]:
     # Our aborts carry a description meant for people; a rate limit's names the limit only.
     if status != 429 and error.description and error.description != type(error).description:
         message = error.description
+    if request.path.startswith(API_PREFIX):
+        return problems.from_http_error(error, message), status
     if wants_json():
         return jsonify(error=message, status=status), status
     return render_template("errors/error.html", status=status, message=message), status

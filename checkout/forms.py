@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from flask import current_app
-from flask_babel import gettext, lazy_gettext, ngettext
+from collections.abc import Callable
+from typing import Any
+
+from flask_babel import gettext, lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField
 from wtforms.validators import ValidationError
 
-from checkout import catalogue, i18n, signing
-from checkout.money import AmountError, amount_limits, parse_amount, to_minor
+from checkout import catalogue, i18n, rules
+from checkout.money import AmountError, parse_amount
 
-MAX_LOGIN_LENGTH = 64
 NO_METHOD = ""
 
 
@@ -39,7 +40,7 @@ class CheckoutForm(FlaskForm):
         super().__init__(*args, **kwargs)
         locale = i18n.locale_code()
         self.currency.choices = [
-            (code, catalogue.currency_label(code, locale)) for code in offered_currencies()
+            (code, catalogue.currency_label(code, locale)) for code in rules.offered_currencies()
         ]
         self.method.choices = [(NO_METHOD, gettext("Choose on the payment page"))] + [
             (method.code, str(method.label)) for method in catalogue.METHODS
@@ -52,52 +53,30 @@ class CheckoutForm(FlaskForm):
         ]
 
     def validate_currency(self, field: SelectField) -> None:
-        if field.data not in offered_currencies():
-            raise ValidationError(gettext("Choose one of the currencies in the list."))
+        field.data = checked(rules.check_currency, field.data)
 
     def validate_amount(self, field: StringField) -> None:
         currency = self.currency.data
-        if currency not in offered_currencies():
+        if currency not in rules.offered_currencies():
             raise ValidationError(gettext("Choose a currency first."))
         try:
             self.amount_minor = parse_amount(
-                field.data or "", currency, max_amount(currency), i18n.locale_code()
+                field.data or "", currency, rules.max_amount(currency), i18n.locale_code()
             )
         except AmountError as error:
             raise ValidationError(str(error)) from None
 
     def validate_method(self, field: SelectField) -> None:
-        if field.data != NO_METHOD and field.data not in catalogue.METHODS_BY_CODE:
-            raise ValidationError(gettext("Choose one of the payment methods in the list."))
+        checked(rules.check_method, field.data)
 
     def validate_bank_app(self, field: SelectField) -> None:
-        if field.data and field.data not in tuple(catalogue.BankApp):
-            raise ValidationError(gettext("Choose Sberbank or T-Bank."))
-        if catalogue.method_needs_bank_app(self.method.data) and not field.data:
-            raise ValidationError(gettext("Choose the bank app you will pay with."))
+        checked(rules.check_bank_app, self.method.data, field.data)
 
     def validate_language(self, field: SelectField) -> None:
-        if field.data not in catalogue.LANGUAGES_BY_CODE:
-            raise ValidationError(gettext("Choose one of the languages in the list."))
+        checked(rules.check_language, field.data)
 
     def validate_site_login(self, field: StringField) -> None:
-        login = (field.data or "").strip()
-        if not login:
-            raise ValidationError(gettext("Enter your login."))
-        if len(login) > MAX_LOGIN_LENGTH:
-            raise ValidationError(
-                ngettext(
-                    "Your login must be at most %(num)d character.",
-                    "Your login must be at most %(num)d characters.",
-                    MAX_LOGIN_LENGTH,
-                )
-            )
-        # The login is signed: & and = would make the signed string ambiguous (see signing).
-        if not signing.is_signable_text(login):
-            raise ValidationError(
-                gettext("Your login must not contain &, = or unprintable characters.")
-            )
-        field.data = login
+        field.data = checked(rules.check_site_login, field.data)
 
     def validate_submission_token(self, field: HiddenField) -> None:
         token = field.data or ""
@@ -110,12 +89,9 @@ class CheckoutForm(FlaskForm):
         return self.bank_app.data if catalogue.method_needs_bank_app(self.method.data) else None
 
 
-def offered_currencies() -> list[str]:
-    """Return the currencies this shop offers, as configured."""
-    return current_app.config["CHECKOUT_CURRENCIES"]
-
-
-def max_amount(currency: str) -> int:
-    """Return the largest payable amount in minor units for a currency, as configured."""
-    overrides = amount_limits(current_app.config["CHECKOUT_MAX_AMOUNTS"])
-    return to_minor(overrides.get(currency, current_app.config["CHECKOUT_MAX_AMOUNT"]), currency)
+def checked(rule: Callable[..., Any], *values: Any) -> Any:
+    """Run a shared rule on a field's value; its refusal becomes the field's error."""
+    try:
+        return rule(*values)
+    except rules.RuleError as error:
+        raise ValidationError(str(error)) from None

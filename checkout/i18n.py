@@ -24,7 +24,7 @@ DEFAULT_LOCALE = "en"
 SESSION_KEY = "locale"
 QUERY_ARG = "lang"
 # Pages that are not the customer's pages of ours: English, and the session left alone.
-NOT_OURS = frozenset({"admin", "sandbox"})
+NOT_OURS = frozenset({"admin", "api", "sandbox"})
 
 # Our locales, built once so that choosing one per request is a dictionary lookup.
 LOCALES: dict[str, Locale] = {code: Locale.parse(code) for code in ("en", "ru", "kk", "uk", "az")}

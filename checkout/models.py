@@ -1,4 +1,4 @@
-"""Database tables: orders, their timeline, and every callback that ever arrived."""
+"""Database tables: checkouts, orders, their timeline, and every callback that ever arrived."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import secrets
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from checkout.extensions import db
@@ -60,8 +60,23 @@ class CallbackOutcome(StrEnum):
     ERROR = "error"
 
 
+# Orders still under way; a checkout has at most one at a time (see Order.__table_args__).
+LIVE_ORDER = text("status IN ('created', 'pending')")
+
+
 class Order(db.Model):
     __tablename__ = "orders"
+    # One payment under way per checkout, however many tabs or clicks race to start one:
+    # the database refuses a second live order (partial unique index, SQLite and PostgreSQL).
+    __table_args__ = (
+        Index(
+            "uq_orders_live_checkout",
+            "checkout_id",
+            unique=True,
+            sqlite_where=LIVE_ORDER,
+            postgresql_where=LIVE_ORDER,
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[str] = mapped_column(
@@ -86,7 +101,12 @@ class Order(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     paid_at: Mapped[datetime | None]
+    # The merchant's checkout this order pays; None for the open form at `/`.
+    checkout_id: Mapped[int | None] = mapped_column(
+        ForeignKey("checkouts.id", name="fk_orders_checkout_id_checkouts"), index=True
+    )
 
+    checkout: Mapped[Checkout | None] = relationship(back_populates="orders")
     events: Mapped[list[OrderEvent]] = relationship(
         back_populates="order", order_by="OrderEvent.id", cascade="all, delete-orphan"
     )
@@ -130,3 +150,58 @@ class CallbackRecord(db.Model):
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
     outcome: Mapped[str] = mapped_column(String(32), default=CallbackOutcome.RECEIVED)
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+class CheckoutStatus(StrEnum):
+    OPEN = "open"
+    PAID = "paid"
+    EXPIRED = "expired"
+
+
+class Checkout(db.Model):
+    """A payment the merchant's server prepared for its customer (Checkouts API, §8.1).
+
+    A column left empty is chosen by the customer on the checkout's page.
+    """
+
+    __tablename__ = "checkouts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # What the merchant and the customer's URL see: unguessable, URL-safe.
+    public_id: Mapped[str] = mapped_column(
+        String(REQUEST_ID_LENGTH), unique=True, default=new_request_id
+    )
+    site_login: Mapped[str] = mapped_column(String(64))
+    amount: Mapped[int | None] = mapped_column(BigInteger)  # minor units
+    currency: Mapped[str | None] = mapped_column(String(3))
+    method: Mapped[str | None] = mapped_column(String(32))
+    language: Mapped[str | None] = mapped_column(String(2))
+    bank_app: Mapped[str | None] = mapped_column(String(16))
+    customer_type: Mapped[str] = mapped_column(String(16))
+    return_url: Mapped[str | None] = mapped_column(Text)
+    # `metadata` is taken on a declarative class; the column keeps the API's name.
+    meta: Mapped[dict | None] = mapped_column("metadata", JSON(none_as_null=True))
+    status: Mapped[str] = mapped_column(String(16), default=CheckoutStatus.OPEN, index=True)
+    # The order whose payment settled the checkout; set once, by compare-and-set.
+    paid_request_id: Mapped[str | None] = mapped_column(String(REQUEST_ID_LENGTH))
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    paid_at: Mapped[datetime | None]
+
+    orders: Mapped[list[Order]] = relationship(back_populates="checkout", order_by="Order.id")
+
+
+class IdempotencyKey(db.Model):
+    """The answer given to a create request with an `Idempotency-Key`, replayed on a retry."""
+
+    __tablename__ = "idempotency_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Unique: of two requests racing with one key, the database lets one create.
+    key: Mapped[str] = mapped_column(String(255), unique=True)
+    # SHA-256 of the request body as parsed, so a different body is told apart.
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int]
+    response_body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

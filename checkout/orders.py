@@ -25,7 +25,9 @@ from checkout.models import (
     OrderStatus,
     utcnow,
 )
-from checkout.signals import PaidOrder, order_paid, send_after_commit
+from checkout.settlement import settle_checkout
+from checkout.webhooks import outbox
+from checkout.webhooks.models import EventType
 
 MAX_TRANSITION_ATTEMPTS = 5
 
@@ -72,6 +74,13 @@ def fits_request_id(request_id: str) -> bool:
 # An UPDATE sets the columns named in its parameters; `match_*` parameters select the row.
 UPDATE_ORDER = update(Order.__table__).where(Order.id == bindparam("match_id"))
 UPDATE_ORDER_IF_STATUS = UPDATE_ORDER.where(Order.status == bindparam("match_status"))
+UPDATE_ORDER_IF_UNFLAGGED = UPDATE_ORDER.where(Order.review_reason.is_(None))
+# The merchant hears of these changes (DESIGN §8.2); `pending` is no news to act on.
+WEBHOOK_EVENTS = {
+    OrderStatus.PAID: EventType.PAID,
+    OrderStatus.FAILED: EventType.FAILED,
+    OrderStatus.EXPIRED: EventType.EXPIRED,
+}
 INSERT_EVENT = insert(OrderEvent.__table__)
 # Customers' pages poll the status every few seconds.
 SUMMARY_QUERY = select(Order.request_id, Order.status, Order.amount, Order.currency).where(
@@ -220,8 +229,8 @@ def apply_gateway_status(
 ) -> CallbackOutcome:
     """Apply what an authentic callback reports, at most once, and return the outcome.
 
-    The change joins the caller's transaction (the callback's record is committed with it);
-    `order_paid` is sent once that transaction commits. A callback whose amount or currency
+    The change, and the merchant's webhook event, join the caller's transaction (the
+    callback's record is committed with them). A callback whose amount or currency
     differs from the order's changes nothing and flags the order for review, as does a
     failure reported after the order was paid.
     """
@@ -244,8 +253,8 @@ def apply_gateway_status(
         if compare_and_set(
             order, target, expected=current, kind="callback", detail=detail, **values
         ):
-            if target == OrderStatus.PAID:
-                send_after_commit(order_paid, order=PaidOrder.of(order))
+            if target == OrderStatus.PAID and not settle_checkout(order):
+                flag_for_review(order, "paid after its checkout was paid by another order")
             return outcome
         # Another process moved the order between our read and our write: look again.
         db.session.refresh(order)
@@ -255,12 +264,18 @@ def apply_gateway_status(
 def flag_for_review(order: Order, reason: str) -> None:
     """Mark an order for a person to look at, and say why on its timeline.
 
-    Joins the caller's transaction.
+    Joins the caller's transaction. The merchant's `order.flagged` goes out once per order,
+    with the change that first flagged it: later findings only update the reason.
     """
     values = {"review_reason": reason, "updated_at": utcnow()}
-    db.session.connection().execute(UPDATE_ORDER, {"match_id": order.id, **values})
+    connection = db.session.connection()
+    first = connection.execute(UPDATE_ORDER_IF_UNFLAGGED, {"match_id": order.id, **values})
+    if first.rowcount != 1:
+        connection.execute(UPDATE_ORDER, {"match_id": order.id, **values})
     _loaded(order, values)
     record_event(order, "flagged", detail={"reason": reason})
+    if first.rowcount == 1:
+        outbox.enqueue(order, EventType.FLAGGED)
     current_app.logger.warning(
         "event=order_flagged request_id=%s reason=%s", order.request_id, quote(reason)
     )
@@ -309,6 +324,8 @@ def compare_and_set(
         return False
     _loaded(order, values)
     record_event(order, kind, from_status=expected, to_status=new, detail=detail)
+    if new in WEBHOOK_EVENTS:
+        outbox.enqueue(order, WEBHOOK_EVENTS[new])
     current_app.logger.info(
         "event=order_state request_id=%s kind=%s from=%s to=%s",
         order.request_id,

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext, lazy_gettext
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import text
@@ -62,6 +71,18 @@ def render_form(
 # Stand-ins for the per-visitor tokens in the cached blank form; URL-safe like the tokens.
 CSRF_SLOT = "csrf-slot-f1b7c2"
 TOKEN_SLOT = "token-slot-9d04ae"
+
+
+# The open form's endpoints, switched off by OPEN_CHECKOUT=0.
+OPEN_FORM_ENDPOINTS = frozenset({"checkout.checkout_form", "checkout.submit_checkout"})
+
+
+@bp.before_request
+def open_form_switch() -> tuple[str, int] | None:
+    """Answer the open form with a page saying to start from the shop, when it is off."""
+    if request.endpoint in OPEN_FORM_ENDPOINTS and not current_app.config["OPEN_CHECKOUT"]:
+        return render_template("checkout/closed.html"), 404
+    return None
 
 
 @bp.get("/")

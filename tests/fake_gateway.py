@@ -20,6 +20,7 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    client_port: int = 0
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -87,6 +88,7 @@ class Handler(BaseHTTPRequestHandler):
             path=self.path,
             headers={name.lower(): value for name, value in self.headers.items()},
             body=self.rfile.read(length),
+            client_port=self.client_address[1],
         )
         gateway = self.server.gateway
         with gateway.lock:
@@ -130,14 +132,22 @@ class Handler(BaseHTTPRequestHandler):
         """Keep test output quiet."""
 
 
+class KeepAliveHandler(Handler):
+    """Keeps connections open between requests (HTTP/1.1), so pooling can be observed."""
+
+    protocol_version = "HTTP/1.1"
+
+
 class _Server(ThreadingHTTPServer):
     gateway: FakeGateway
 
 
 @contextmanager
-def fake_gateway(reply: Reply | Responder | None = None) -> Iterator[FakeGateway]:
+def fake_gateway(
+    reply: Reply | Responder | None = None, keep_alive: bool = False
+) -> Iterator[FakeGateway]:
     """Run a fake gateway on a free loopback port for the duration of a `with` block."""
-    server = _Server(("127.0.0.1", 0), Handler)
+    server = _Server(("127.0.0.1", 0), KeepAliveHandler if keep_alive else Handler)
     gateway = FakeGateway(url=f"http://127.0.0.1:{server.server_port}", respond=lambda _r: Reply())
     gateway.answer(reply or Reply(json={"key": "fake-key"}))
     server.gateway = gateway

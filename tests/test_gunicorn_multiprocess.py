@@ -128,6 +128,8 @@ def test_gunicorn_workers_apply_concurrent_callbacks_once(pg_app, gunicorn):
             if stored.status != "failed":
                 assert stored.review_reason, "mismatches and late fails are flagged"
     time.sleep(0.5)  # let the workers flush their last log lines
-    paid_lines = re.findall(r"event=order_paid request_id=(\S+)", log_path.read_text())
+    paid_lines = re.findall(
+        r"event=order_state request_id=(\S+) kind=callback from=\S+ to=paid", log_path.read_text()
+    )
     expected_paid = sorted(rid for rid, state in expected.items() if state == "paid")
-    assert sorted(paid_lines) == expected_paid, "exactly one order_paid per paid order"
+    assert sorted(paid_lines) == expected_paid, "exactly one change to paid per paid order"

@@ -10,12 +10,15 @@ catalogue, and a catalogue not compiled.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from checkout.extensions import db
+from checkout.models import Checkout, utcnow
 from tests.checkout_helpers import alert, field_error
 from tests.conftest import checkout_data, close_app, make_app, make_order
 from tests.fake_gateway import FakeGateway, Reply, fake_gateway
@@ -72,6 +75,20 @@ PAGES: dict[str, tuple[Page, int]] = {
     "unknown order": (get("/orders/no-such-order"), 404),
     "wrong method": (lambda client, _orders: client.delete("/"), 405),
     "too large": (lambda client, _orders: client.post("/", data={"amount": "9" * 1_100_000}), 413),
+    "merchant's checkout": (get("/c/{checkout}"), 200),
+    "merchant's checkout, refused": (
+        lambda client, orders: client.post(
+            f"/c/{orders['checkout']}",
+            data=checkout_data(
+                client.get(f"/c/{orders['checkout']}").get_data(as_text=True), amount=""
+            ),
+        ),
+        422,
+    ),
+    "merchant's checkout, paid": (get("/c/{paid_checkout}"), 200),
+    "merchant's checkout, expired": (get("/c/{expired_checkout}"), 410),
+    "unknown checkout": (get("/c/no-such-checkout"), 404),
+    "order of a merchant's checkout, failed": (get("/orders/{checkout_order}"), 200),
 }
 
 
@@ -84,7 +101,35 @@ def orders(app: Flask) -> dict[str, str]:
     with app.app_context():
         made = {status: make_order(status=status) for status in ORDER_STATES}
         made["keyless"] = make_order(status="pending", gateway_key=None)
-    return {name: order.request_id for name, order in made.items()}
+        checkouts = {
+            name: make_checkout(status=status)
+            for name, status in [
+                ("checkout", "open"),
+                ("paid_checkout", "paid"),
+                ("expired_checkout", "expired"),
+            ]
+        }
+        made["checkout_order"] = make_order(status="failed", checkout_id=checkouts["checkout"].id)
+        checkouts["paid_checkout"].paid_request_id = made["paid"].request_id
+        db.session.commit()
+    ids = {name: order.request_id for name, order in made.items()}
+    # The login is the customer's own word, the same in every language.
+    return {**ids, **{name: row.public_id for name, row in checkouts.items()}, "login": "alice"}
+
+
+def make_checkout(status: str) -> Checkout:
+    """Create a merchant's checkout (amount left to the customer) in a given state."""
+    checkout = Checkout(
+        site_login="alice",
+        currency="KZT",
+        customer_type="regular",
+        return_url="https://shop.example/",
+        status=status,
+        expires_at=utcnow() + timedelta(hours=1),
+    )
+    db.session.add(checkout)
+    db.session.commit()
+    return checkout
 
 
 @pytest.mark.parametrize("locale", TRANSLATED)
@@ -243,3 +288,14 @@ def test_order_amount_is_formatted_for_the_locale(
         order = make_order(status="paid", amount=minor, currency=currency)
     page = client_in(app, locale).get(f"/orders/{order.request_id}").get_data(as_text=True)
     assert f"<dd>{shown}</dd>" in page
+
+
+@pytest.mark.parametrize("app_overrides", [{"OPEN_CHECKOUT": False}])
+@pytest.mark.parametrize("locale", TRANSLATED)
+def test_closed_open_form_page_is_translated(app: Flask, locale: str) -> None:
+    english = app.test_client().get("/?lang=en")
+    response = app.test_client().get(f"/?lang={locale}")
+    assert (english.status_code, response.status_code) == (404, 404)
+    page = response.get_data(as_text=True)
+    assert html_lang(page) == locale
+    assert untranslated(page, english.get_data(as_text=True), locale) == set()

@@ -20,7 +20,14 @@ def test_migrations_build_the_schema_the_models_describe(database_url):
             connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
         flask_migrate.upgrade(directory=MIGRATIONS_DIR)
         tables = set(inspect(db.engine).get_table_names())
-        assert {"orders", "order_events", "callbacks", "sandbox_payments"} <= tables
+        assert {
+            "orders",
+            "order_events",
+            "callbacks",
+            "sandbox_payments",
+            "checkouts",
+            "idempotency_keys",
+        } <= tables
         with db.engine.connect() as connection:
             differences = compare_metadata(MigrationContext.configure(connection), db.metadata)
         assert differences == [], "models changed without a migration: run `flask db migrate`"

@@ -14,6 +14,7 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 import requests
 
+from tests.api_helpers import AUTH
 from tests.conftest import LiveServer, checkout_data
 
 BUDGET = 40 * 1024
@@ -72,14 +73,22 @@ def order_pages(live_server: LiveServer) -> dict[str, str]:
     )
     assert answer.status_code == 303, answer.text
     request_id = answer.headers["Location"].rstrip("/").rsplit("/", 1)[1]
+    checkout = session.post(
+        live_server.url + "/api/v1/checkouts",
+        json={"site_login": "alice", "amount": 9000, "currency": "KZT"},
+        headers=AUTH,
+        timeout=TIMEOUT,
+    )
+    assert checkout.status_code == 201, checkout.text
     return {
         "form": "/",
         "pay": f"/pay/{request_id}",
         "order": f"/orders/{request_id}",
+        "merchant's checkout": "/c/" + checkout.json()["id"],
     }
 
 
-@pytest.mark.parametrize("name", ["form", "pay", "order"])
+@pytest.mark.parametrize("name", ["form", "pay", "order", "merchant's checkout"])
 def test_page_with_its_assets_weighs_at_most_40_kb(
     live_server: LiveServer, order_pages: dict[str, str], name: str
 ) -> None:

@@ -16,12 +16,17 @@ from app import create_app
 from checkout.extensions import db
 from config import (
     DEV_GATEWAY_SECRET,
+    DEV_MERCHANT_API_KEY,
     DEV_MERCHANT_ID,
     DEV_SECRET_KEY,
     DEV_SITE_ID,
+    DEV_WEBHOOK_SECRET,
     ProductionConfig,
 )
 from tests.conftest import PRODUCTION_SETTINGS
+from tests.webhook_helpers import SECRET
+
+WEBHOOKS = {"MERCHANT_WEBHOOK_URL": "https://shop.example/hooks", "MERCHANT_WEBHOOK_SECRET": SECRET}
 
 
 @pytest.fixture
@@ -91,13 +96,31 @@ def test_good_production_settings_start_without_the_sandbox(production):
         ({"CHECKOUT_MAX_AMOUNT": "0"}, "CHECKOUT_MAX_AMOUNT"),
         ({"CUSTOMER_TYPE": "vip"}, "CUSTOMER_TYPE"),
         ({"CALLBACK_STATUS_MAP": {"ok": "done"}}, "GATEWAY_STATUS_MAP"),
+        ({"MERCHANT_API_KEY": DEV_MERCHANT_API_KEY}, "MERCHANT_API_KEY"),
+        ({"MERCHANT_API_KEY": "k" * 31}, "MERCHANT_API_KEY"),
         ({"TRUSTED_LOGINS": "vip,boss"}, "TRUSTED_LOGINS was removed"),
+        ({**WEBHOOKS, "MERCHANT_WEBHOOK_URL": "http://shop.example/hooks"}, "MERCHANT_WEBHOOK_URL"),
+        ({**WEBHOOKS, "MERCHANT_WEBHOOK_SECRET": None}, "MERCHANT_WEBHOOK_SECRET"),
+        ({**WEBHOOKS, "MERCHANT_WEBHOOK_SECRET": DEV_WEBHOOK_SECRET}, "MERCHANT_WEBHOOK_SECRET"),
+        ({**WEBHOOKS, "MERCHANT_WEBHOOK_SECRET": "whsec_c2hvcnQ="}, "MERCHANT_WEBHOOK_SECRET"),
+        ({**WEBHOOKS, "MERCHANT_WEBHOOK_SECRET": "x" * 40}, "MERCHANT_WEBHOOK_SECRET"),
     ],
 )
 def test_bad_production_settings_are_refused_by_name(production, overrides, named):
     with pytest.raises(SystemExit) as refusal:
         production(**overrides)
     assert named in str(refusal.value)
+
+
+def test_production_sends_webhooks_with_an_https_url_and_a_real_secret(production):
+    app = production(**WEBHOOKS)
+    assert app.config["MERCHANT_WEBHOOK_URL"] == "https://shop.example/hooks"
+    assert app.config["WEBHOOK_IN_PROCESS"] is False, "production delivers with workers"
+
+
+def test_production_without_webhooks_needs_no_webhook_secret(production):
+    app = production(MERCHANT_WEBHOOK_URL=None, MERCHANT_WEBHOOK_SECRET=None)
+    assert app.config["MERCHANT_WEBHOOK_URL"] is None
 
 
 def test_sandbox_runs_in_production_only_when_asked_for(production):
@@ -140,6 +163,40 @@ def test_development_without_sandbox_or_gateway_is_refused(tmp_path):
             },
         )
     assert "GATEWAY_BASE_URL" in str(refusal.value)
+
+
+API_ROUTES = [
+    ("post", "/api/v1/checkouts"),
+    ("get", "/api/v1/checkouts/x"),
+    ("get", "/api/v1/orders/x"),
+    ("get", "/api/v1/openapi.json"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), API_ROUTES)
+def test_without_an_api_key_production_has_no_api(production, method, path):
+    client = production(MERCHANT_API_KEY=None).test_client()
+    response = getattr(client, method)(
+        path, json={"site_login": "alice"}, headers={"Authorization": "Bearer "}
+    )
+    assert response.status_code == 404
+    assert response.mimetype == "application/problem+json"
+
+
+def test_production_api_takes_the_configured_key_only(production):
+    key = "m" * 40
+    app = production(MERCHANT_API_KEY=key)
+    with app.app_context():
+        db.create_all()
+    client = app.test_client()
+    body = {"site_login": "alice"}
+    for refused in (DEV_MERCHANT_API_KEY, key[:-1], key + "m"):
+        headers = {"Authorization": f"Bearer {refused}"}
+        assert client.post("/api/v1/checkouts", json=body, headers=headers).status_code == 401
+    headers = {"Authorization": f"Bearer {key}"}
+    answer = client.post("/api/v1/checkouts", json=body, headers=headers, base_url="https://x")
+    assert answer.status_code == 201
+    assert answer.get_json()["url"].startswith("https://shop.example/c/")
 
 
 def test_the_smallest_accepted_settings_start(production):

@@ -1,4 +1,5 @@
-"""The merchant's back office at /admin: orders, their timelines and CSV exports.
+"""The merchant's back office at /admin: orders, their timelines and CSV exports; checkouts
+and payment links; webhooks.
 
 Self-contained like the sandbox: `init_app` checks the credentials and mounts the
 blueprint; the pages answer 404 while no credentials are configured.
@@ -8,7 +9,11 @@ from __future__ import annotations
 
 from flask import Flask
 
-from checkout.admin import auth
+from checkout.admin import (  # noqa: F401  (their routes join the blueprint)
+    auth,
+    checkout_views,
+    webhook_views,
+)
 from checkout.admin.views import bp
 
 

@@ -1,4 +1,5 @@
-"""One order's whole story in time order: its events and every callback that named it."""
+"""One order's whole story in time order: its events, every callback that named it, and
+the webhooks that told the merchant (each with its delivery attempts)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from sqlalchemy import or_, select
 from checkout.callback_replay import replay_of
 from checkout.extensions import db
 from checkout.models import CallbackOutcome, CallbackRecord, Order, OrderEvent
+from checkout.webhooks.models import WebhookAttempt, WebhookEvent
+from checkout.webhooks.outbox import events_of_order
 
 EVENT_TITLES = {
     "created": "Order created",
@@ -38,17 +41,24 @@ class TimelineEntry:
     title: str
     event: OrderEvent | None = None
     callback: CallbackRecord | None = None
+    webhook: WebhookEvent | None = None
+    attempt: WebhookAttempt | None = None
 
     @property
     def detail_text(self) -> str | None:
-        """Return the event's detail (parameters sent, the gateway's answer) as indented JSON."""
+        """Return the event's detail (parameters sent, the gateway's answer) or the webhook's
+        body, as indented JSON."""
+        if self.webhook is not None and self.attempt is None:
+            return pretty_body(self.webhook.payload)
         if self.event is None or not self.event.detail:
             return None
         return json.dumps(self.event.detail, indent=2, ensure_ascii=False, sort_keys=True)
 
     @property
     def body_text(self) -> str | None:
-        """Return the callback's raw body, indented when it is JSON."""
+        """Return the callback's raw body, indented when it is JSON, or the merchant's answer."""
+        if self.attempt is not None:
+            return self.attempt.response
         return pretty_body(self.callback.body) if self.callback is not None else None
 
     @property
@@ -56,6 +66,8 @@ class TimelineEntry:
         """Return how the line should look: ok, quiet, warn or bad."""
         if self.callback is not None:
             return outcome_tone(self.callback.outcome)
+        if self.attempt is not None:
+            return "ok" if self.attempt.succeeded else "bad"
         if self.event is not None and self.event.kind in {"flagged", "token_failed", "abandoned"}:
             return "warn"
         return "quiet"
@@ -97,6 +109,9 @@ def order_timeline(order: Order) -> list[TimelineEntry]:
     if not any(entry.event.kind == "created" for entry in entries):
         entries.append(TimelineEntry(at=order.created_at, title=EVENT_TITLES["created"]))
     entries += [callback_entry(record) for record in callbacks]
+    for webhook in events_of_order(order.id):
+        entries.append(webhook_entry(webhook))
+        entries += [attempt_entry(webhook, attempt) for attempt in webhook.attempt_log]
     # A callback is stored before the state change it causes; ties keep that order.
     return sorted(entries, key=lambda entry: (entry.at, entry.event is not None, _id(entry)))
 
@@ -116,6 +131,19 @@ def callback_entry(record: CallbackRecord) -> TimelineEntry:
     return TimelineEntry(at=record.received_at, title=title, callback=record)
 
 
+def webhook_entry(webhook: WebhookEvent) -> TimelineEntry:
+    """Return the timeline line of a webhook written for the order."""
+    title = f"Webhook {webhook.type} written ({webhook.webhook_id}), {webhook.state}"
+    return TimelineEntry(at=webhook.created_at, title=title, webhook=webhook)
+
+
+def attempt_entry(webhook: WebhookEvent, attempt: WebhookAttempt) -> TimelineEntry:
+    """Return the timeline line of one attempt to deliver a webhook."""
+    answer = f"HTTP {attempt.status_code}" if attempt.status_code is not None else attempt.error
+    title = f"Webhook {webhook.type} sent: {answer} in {attempt.duration_ms} ms"
+    return TimelineEntry(at=attempt.started_at, title=title, webhook=webhook, attempt=attempt)
+
+
 def _id(entry: TimelineEntry) -> int:
-    item = entry.event or entry.callback
+    item = entry.event or entry.callback or entry.attempt or entry.webhook
     return item.id if item is not None else 0

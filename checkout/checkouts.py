@@ -1,0 +1,203 @@
+"""The checkouts service: a merchant's checkout from creation to paid or expired.
+
+Each change is a compare-and-set in the database, as for orders: starting a payment
+requires the checkout still open (and holds its row while the order is inserted), a
+checkout has at most one order under way (a partial unique index), and the first paid
+order settles it (`checkout.settlement`). Expiry takes two short transactions — the
+checkout, then its orders — so that it never holds a checkout's row while waiting for an
+order's, the order in which a paying callback takes them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.exc import IntegrityError
+
+from checkout.checkout_input import CheckoutRequest
+from checkout.extensions import db
+from checkout.models import (
+    REQUEST_ID_LENGTH,
+    Checkout,
+    CheckoutStatus,
+    Order,
+    OrderStatus,
+    utcnow,
+)
+from checkout.orders import CheckoutDetails, SubmissionConflict, record_event, set_status
+
+LIVE_STATUSES = (OrderStatus.CREATED, OrderStatus.PENDING)
+
+# Starting a payment: the checkout must be open and not overdue. The UPDATE holds the row
+# until the order is committed, so an expiry or another start waits its turn.
+HOLD_OPEN_CHECKOUT = update(Checkout.__table__).where(
+    Checkout.id == bindparam("match_id"),
+    Checkout.status == CheckoutStatus.OPEN,
+    Checkout.expires_at > bindparam("now"),
+)
+EXPIRE_CHECKOUT = update(Checkout.__table__).where(
+    Checkout.id == bindparam("match_id"), Checkout.status == CheckoutStatus.OPEN
+)
+
+
+class CheckoutClosed(Exception):
+    """The checkout is paid or expired: it starts no payment."""
+
+
+def create_checkout(request: CheckoutRequest, now: datetime | None = None) -> Checkout:
+    """Add a checkout to the session (the caller commits, with its idempotency key)."""
+    created_at = now or utcnow()
+    checkout = Checkout(
+        site_login=request.site_login,
+        amount=request.amount,
+        currency=request.currency,
+        method=request.method,
+        language=request.language,
+        bank_app=request.bank_app,
+        customer_type=request.customer_type,
+        return_url=request.return_url,
+        meta=request.metadata,
+        created_at=created_at,
+        updated_at=created_at,
+        expires_at=created_at + timedelta(seconds=request.expires_in),
+    )
+    db.session.add(checkout)
+    db.session.flush()
+    return checkout
+
+
+def get_checkout(public_id: str) -> Checkout | None:
+    """Return a checkout by its public id, expired first if its time is up; or None."""
+    if len(public_id) > REQUEST_ID_LENGTH:
+        return None
+    checkout = db.session.scalar(select(Checkout).where(Checkout.public_id == public_id))
+    if checkout is not None:
+        expire_if_due(checkout)
+    return checkout
+
+
+def expire_if_due(checkout: Checkout, now: datetime | None = None) -> None:
+    """Expire an open checkout whose time is up, so it reads `expired` everywhere."""
+    if checkout.status == CheckoutStatus.OPEN and checkout.expires_at <= (now or utcnow()):
+        expire_checkout(checkout)
+
+
+def expire_checkout(checkout: Checkout) -> bool:
+    """Expire an open checkout now, then the orders it still has under way.
+
+    :return: whether this call expired it (False: it was paid or expired already).
+    """
+    now = utcnow()
+    result = db.session.connection().execute(
+        EXPIRE_CHECKOUT,
+        {
+            "match_id": checkout.id,
+            "status": CheckoutStatus.EXPIRED,
+            "expires_at": min(checkout.expires_at, now),
+            "updated_at": now,
+        },
+    )
+    db.session.commit()
+    db.session.refresh(checkout)
+    expire_live_orders(checkout)
+    return result.rowcount == 1
+
+
+def expire_live_orders(checkout: Checkout) -> int:
+    """Expire the orders under way of a closed checkout; return how many.
+
+    Each goes through the orders service's compare-and-set, so one paid meanwhile stays paid.
+    """
+    expired = 0
+    for order in live_orders(checkout):
+        if set_status(
+            order,
+            OrderStatus.EXPIRED,
+            expected=order.order_status,
+            kind="checkout_expired",
+            detail={"checkout_id": checkout.public_id},
+        ):
+            expired += 1
+    if expired:
+        db.session.refresh(checkout)
+    return expired
+
+
+def live_orders(checkout: Checkout) -> list[Order]:
+    """Return the checkout's orders still under way (at most one, by the unique index)."""
+    query = select(Order).where(Order.checkout_id == checkout.id, Order.status.in_(LIVE_STATUSES))
+    return list(db.session.scalars(query))
+
+
+def start_order(
+    checkout: Checkout, details: CheckoutDetails, submission_key: str
+) -> tuple[Order, bool]:
+    """Create the checkout's next order, or return the one already under way.
+
+    A double submit of one rendered page finds its own order by its submission key; two
+    pages (two tabs) racing find the order the other one started.
+
+    :return: the order, and whether this call created it.
+    :raise CheckoutClosed: when the checkout is paid or expired.
+    :raise SubmissionConflict: when the key was used with other details.
+    """
+    held = db.session.connection().execute(
+        HOLD_OPEN_CHECKOUT,
+        {"match_id": checkout.id, "now": utcnow(), "updated_at": utcnow()},
+    )
+    if held.rowcount != 1:
+        db.session.rollback()
+        raise CheckoutClosed(checkout.public_id)
+    order = Order(submission_token=submission_key, checkout_id=checkout.id, **vars(details))
+    db.session.add(order)
+    try:
+        db.session.flush()
+        record_event(
+            order, "created", to_status=OrderStatus.CREATED, detail={"checkout": checkout.public_id}
+        )
+        db.session.commit()
+        return order, True
+    except IntegrityError:
+        db.session.rollback()
+    return existing_order(checkout, details, submission_key), False
+
+
+def existing_order(checkout: Checkout, details: CheckoutDetails, submission_key: str) -> Order:
+    """Return the order that kept a new one from being inserted.
+
+    :raise SubmissionConflict: the same page was posted before with other details.
+    :raise CheckoutClosed: the order under way finished in the meantime and settled it.
+    """
+    same_page = db.session.scalar(select(Order).where(Order.submission_token == submission_key))
+    if same_page is not None:
+        if same_page.checkout_id != checkout.id or not details.matches(same_page):
+            raise SubmissionConflict(same_page)
+        return same_page
+    live = live_orders(checkout)
+    if live:
+        return live[0]
+    db.session.refresh(checkout)
+    raise CheckoutClosed(checkout.public_id)
+
+
+def expire_due_checkouts(now: datetime | None = None) -> int:
+    """Expire every open checkout whose time is up, and finish expiring the orders of
+    checkouts that closed while an order was still under way; return how many expired."""
+    moment = now or utcnow()
+    due = db.session.scalars(
+        select(Checkout).where(
+            Checkout.status == CheckoutStatus.OPEN, Checkout.expires_at <= moment
+        )
+    ).all()
+    expired = sum(expire_checkout(checkout) for checkout in due)
+    # A process stopped between the two steps of an expiry leaves such orders behind.
+    with_live_orders = select(Order.checkout_id).where(Order.status.in_(LIVE_STATUSES))
+    leftovers = db.session.scalars(
+        select(Checkout).where(
+            Checkout.status == CheckoutStatus.EXPIRED, Checkout.id.in_(with_live_orders)
+        )
+    ).all()
+    for checkout in leftovers:
+        expire_live_orders(checkout)
+    return expired

@@ -1,0 +1,131 @@
+"""Periodic chores run by the webhook workers, so production needs no cron.
+
+Any part of the app registers a task with `register`; every worker offers to run each task
+when its interval has passed, and a compare-and-set on the task's row lets exactly one of
+them — on any machine — take each turn.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import Flask, current_app
+from sqlalchemy import String, bindparam, insert, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, mapped_column
+
+from checkout.checkouts import expire_due_checkouts
+from checkout.commands import parse_duration
+from checkout.expiry import expire_stale_orders
+from checkout.extensions import db
+from checkout.idempotency import purge_keys
+from checkout.models import utcnow
+
+EXTENSION = "housekeeping"
+
+
+class HousekeepingTurn(db.Model):
+    """When a task last started, on any machine: the row its turns are claimed on."""
+
+    __tablename__ = "housekeeping_turns"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    started_at: Mapped[datetime]
+
+
+TAKE_TURN = (
+    update(HousekeepingTurn.__table__)
+    .where(HousekeepingTurn.name == bindparam("match_name"))
+    .where(HousekeepingTurn.started_at <= bindparam("due_since"))
+)
+
+
+@dataclass(frozen=True)
+class Task:
+    """A chore, how often it runs, and what it does (returning a line for the log)."""
+
+    name: str
+    interval: timedelta
+    run: Callable[[], str]
+
+
+def register(app: Flask, name: str, run: Callable[[], str], interval: timedelta) -> None:
+    """Have the workers run `run` every `interval`, once across all of them."""
+    app.extensions.setdefault(EXTENSION, {})[name] = Task(name, interval, run)
+
+
+def registered(app: Flask) -> list[Task]:
+    """Return the registered tasks."""
+    return list(app.extensions.get(EXTENSION, {}).values())
+
+
+def take_turn(task: Task, now: datetime | None = None) -> bool:
+    """Claim this interval's run of a task; return whether this caller got it. Commits."""
+    now = now or utcnow()
+    values = {"match_name": task.name, "due_since": now - task.interval, "started_at": now}
+    taken = db.session.connection().execute(TAKE_TURN, values).rowcount == 1
+    db.session.commit()
+    if taken or db.session.get(HousekeepingTurn, task.name) is not None:
+        return taken
+    try:  # the task's first run anywhere: whoever inserts its row takes the turn
+        db.session.connection().execute(
+            insert(HousekeepingTurn.__table__), {"name": task.name, "started_at": now}
+        )
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return False
+    return True
+
+
+class Housekeeper:
+    """Offers each registered task a turn once its interval has passed in this process."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.next_offer: dict[str, float] = {}
+
+    def run_due(self) -> None:
+        """Run the tasks whose turn this process takes now (inside an app context)."""
+        for task in registered(self.app):
+            now = time.monotonic()
+            if self.next_offer.get(task.name, 0.0) > now:
+                continue
+            self.next_offer[task.name] = now + task.interval.total_seconds()
+            if not take_turn(task):
+                continue
+            try:
+                summary = task.run()
+            except Exception:
+                db.session.rollback()
+                current_app.logger.exception("event=housekeeping_failed task=%s", task.name)
+                continue
+            current_app.logger.info("event=housekeeping task=%s %s", task.name, summary)
+
+
+def expire_orders() -> str:
+    """Close orders older than ORDERS_EXPIRE_AFTER, as `flask orders expire` does: pending
+    ones expire, and those stuck in created (their gateway call never finished) fail."""
+    report = expire_stale_orders(parse_duration(current_app.config["ORDERS_EXPIRE_AFTER"]))
+    return f"expired={report.expired} failed={report.failed} skipped={report.skipped}"
+
+
+def expire_checkouts() -> str:
+    """Expire the checkouts whose time is up (as `flask checkouts housekeeping`)."""
+    return f"expired={expire_due_checkouts()}"
+
+
+def purge_idempotency_keys() -> str:
+    """Forget Idempotency-Keys older than they are kept (as `flask checkouts housekeeping`)."""
+    return f"purged={purge_keys()}"
+
+
+def init_app(app: Flask) -> None:
+    """Register the chores of the orders and of the Checkouts API."""
+    interval = timedelta(seconds=app.config["HOUSEKEEPING_INTERVAL"])
+    register(app, "expire_orders", expire_orders, interval)
+    register(app, "expire_checkouts", expire_checkouts, interval)
+    register(app, "purge_idempotency_keys", purge_idempotency_keys, interval)
