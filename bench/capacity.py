@@ -25,14 +25,16 @@ import multiprocessing
 import os
 import re
 import statistics
+import subprocess
 import time
 from collections import defaultdict
 from contextlib import ExitStack
+from pathlib import Path
 
 import requests
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine, func, select, text
 
-from bench.run import APP_ENV, SECRET, Serving, gunicorn
+from bench.run import APP_ENV, SECRET, Serving, build_schema, gunicorn
 from checkout import signing
 
 CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
@@ -115,15 +117,32 @@ def customer(args: tuple[list[str], float, int]) -> tuple[int, list[str], dict]:
     return journeys, errors, dict(timings)
 
 
-def prepare(url: str) -> None:
-    """Drop and rebuild the checkout's tables, the sandbox's included."""
-    import checkout.sandbox.models  # noqa: F401 - registers the sandbox's tables
-    from checkout.extensions import db
+def served_by(base: str) -> list[int]:
+    """Return the pids of a gunicorn master and its workers, found by their --bind."""
+    address = base.removeprefix("http://")
+    return [int(pid) for pid in subprocess.check_output(["pgrep", "-f", "--", address]).split()]
 
+
+def backends(url: str) -> list[int]:
+    """Return the pids of the PostgreSQL backends serving this database (same machine)."""
     engine = create_engine(url)
-    db.metadata.drop_all(engine)
-    db.metadata.create_all(engine)
+    with engine.connect() as connection:
+        query = text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+        pids = list(connection.scalars(query))
     engine.dispose()
+    return pids
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """Return the CPU time (user + system) the processes have used so far; gone ones count 0."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        except FileNotFoundError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def stored_figures(url: str) -> dict[str, int]:
@@ -151,7 +170,7 @@ def main() -> None:
     url = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
     if not url or not url.startswith("postgresql"):
         raise SystemExit("the capacity run needs PostgreSQL: set BENCH_DATABASE_URL")
-    prepare(url)
+    build_schema(url)
     serving = Serving("capacity", args.workers, "sync")
     env = {**CAPACITY_ENV, "DATABASE_URL": url}
     with ExitStack() as stack:
@@ -161,12 +180,22 @@ def main() -> None:
                 for _ in range(4 * args.workers):
                     journey(session, base, base, defaultdict(list))
         prepare_counts = stored_figures(url)
+        app_pids = [pid for base in bases for pid in served_by(base)]
+        database_pids = backends(url)
+        cpu_before = cpu_seconds(app_pids), cpu_seconds(database_pids)
         deadline = time.time() + args.duration
         started = time.perf_counter()
         with multiprocessing.Pool(args.customers) as pool:
             results = pool.map(customer, [(bases, deadline, n) for n in range(args.customers)])
         elapsed = time.perf_counter() - started
+        cpu = cpu_seconds(app_pids) - cpu_before[0], cpu_seconds(database_pids) - cpu_before[1]
     report(results, elapsed, args, prepare_counts, stored_figures(url))
+    journeys = sum(result[0] for result in results)
+    print(
+        f"  CPU per journey: app {cpu[0] / journeys * 1000:.1f} ms (both instances), "
+        f"PostgreSQL {cpu[1] / journeys * 1000:.1f} ms; one core serves "
+        f"{journeys / cpu[0]:.0f} journeys/s of app work, {journeys / cpu[1]:.0f} of database work"
+    )
 
 
 def report(results: list, elapsed: float, args, before: dict, after: dict) -> None:

@@ -196,18 +196,39 @@ def lua_posts(
     return file
 
 
+def build_schema(url: str) -> None:
+    """Drop every table in the database, then create the checkout's and the lean app's.
+
+    The checkout's tables are created by a test app, as the tests create theirs, so that
+    every plug-in's tables are there whatever this branch holds.
+    """
+    from sqlalchemy import MetaData, create_engine
+
+    from app import create_app
+    from bench.lean import lean_metadata
+    from checkout.extensions import db
+    from config import TestingConfig
+
+    engine = create_engine(url)
+    existing = MetaData()
+    existing.reflect(engine)
+    existing.drop_all(engine)
+    app = create_app(TestingConfig, {"SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        db.create_all()
+        db.engine.dispose()
+    lean_metadata.create_all(engine)
+    engine.dispose()
+
+
 def prepare_database(url: str, orders: int) -> list[dict]:
     """Build the schema, insert pending orders, and return one signed callback per order."""
     from sqlalchemy import create_engine
 
-    from bench.lean import lean_metadata
-    from checkout.extensions import db
     from checkout.models import Order
 
+    build_schema(url)
     engine = create_engine(url)
-    for metadata in (db.metadata, lean_metadata):
-        metadata.drop_all(engine)
-        metadata.create_all(engine)
     rows = [
         {
             "request_id": secrets.token_urlsafe(16),
