@@ -18,6 +18,7 @@ from __future__ import annotations
 import hmac
 import json
 import os
+import re
 import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -82,6 +83,8 @@ COMPARE_AND_SET = update(orders).where(
 FLAG = update(orders).where(orders.c.id == bindparam("match_id"))
 INSERT_CHECKOUT = insert(lean_checkouts)
 SLOTS = ("CSRF-SLOT", "TOKEN-SLOT")
+# What a request_id can be (checkout.routing): anything else is unknown without a query.
+REQUEST_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def utcnow() -> datetime:
@@ -131,6 +134,8 @@ def create_app() -> Flask:
 
     @app.get("/orders/<request_id>/status")
     def status(request_id: str):
+        if not REQUEST_ID.fullmatch(request_id):
+            return jsonify(error="unknown order"), 404
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             row = connection.execute(STATUS, {"request_id": request_id}).first()
         if row is None:
@@ -147,9 +152,9 @@ def create_app() -> Flask:
         record = {
             "received_at": utcnow(),
             "source_ip": (request.remote_addr or "")[:64],
-            "content_type": (request.content_type or "")[:255] or None,
+            "content_type": safe_text.storable(request.content_type or "")[:255] or None,
             "headers": {
-                name: request.headers[name][:500]
+                name: safe_text.storable(request.headers[name])[:500]
                 for name in NOTABLE_HEADERS
                 if name in request.headers
             },
@@ -168,7 +173,12 @@ def create_app() -> Flask:
         given = request.headers.get("Authorization", "").encode()
         if not hmac.compare_digest(given, b"Bearer " + api_key):
             return problem(401, "unauthorized"), 401, {"WWW-Authenticate": "Bearer"}
-        body = request.get_json(silent=True)
+        if not request.is_json:
+            return problem(415, "send application/json"), 415
+        try:
+            body = safe_json.loads(request.get_data())
+        except safe_json.JSONInputError as error:
+            return problem(400, str(error)), 400
         if not isinstance(body, dict):
             return problem(400, "body must be a JSON object"), 400
         errors = checkout_errors(body)
@@ -294,7 +304,12 @@ def checkout_errors(body: dict[str, Any]) -> dict[str, list[str]]:
     if amount is not None and (type(amount) is not int or not 0 < amount < 2**63):
         errors["amount"] = ["a positive integer of minor units"]
     currency = body.get("currency")
-    if amount is not None and not (isinstance(currency, str) and len(currency) == 3):
+    if amount is not None and not (
+        isinstance(currency, str)
+        and len(currency) == 3
+        and currency.isascii()
+        and currency.isalpha()
+    ):
         errors["currency"] = ["an ISO 4217 code, required with amount"]
     if body.get("customer_type", "regular") not in ("trust", "regular"):
         errors["customer_type"] = ["trust or regular"]

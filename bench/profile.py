@@ -1,6 +1,6 @@
 """Profile one endpoint in-process with pyinstrument, to see where a request's time goes.
 
-Usage: `.venv/bin/python -m bench.profile form|status|callback [--app checkout|lean]
+Usage: `.venv/bin/python -m bench.profile form|status|callback|api [--app checkout|lean]
 [--requests 1000]` (PostgreSQL with BENCH_DATABASE_URL, else SQLite).
 
 Runs the checkout's production configuration, or the lean reference (`bench/lean.py`),
@@ -22,7 +22,7 @@ from pyinstrument import Profiler
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from bench.run import APP_ENV, prepare_database
+from bench.run import API_KEY, APP_ENV, prepare_database
 
 
 def make_app(name: str) -> Flask:
@@ -40,7 +40,7 @@ def make_app(name: str) -> Flask:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("endpoint", choices=["form", "status", "callback"])
+    parser.add_argument("endpoint", choices=["form", "status", "callback", "api"])
     parser.add_argument("--app", choices=["checkout", "lean"], default="checkout")
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--all", action="store_true", help="show library frames too")
@@ -56,6 +56,11 @@ def main() -> None:
             "form": lambda n: client.get("/"),
             "status": lambda n: client.get(status_url),
             "callback": lambda n: client.post("/callback", json=callbacks[n]),
+            "api": lambda n: client.post(
+                "/api/v1/checkouts",
+                json={"site_login": "bench", "amount": 9000, "currency": "KZT"},
+                headers={"Authorization": f"Bearer {API_KEY}"},
+            ),
         }
         call = calls[args.endpoint]
         for n in range(args.requests, args.requests + 50):  # warm up on spare orders

@@ -87,6 +87,7 @@ def test_status_answers_json_for_a_known_order_and_404_otherwise(lean_app):
         "currency": "KZT",
     }
     assert client.get("/orders/nobody/status").status_code == 404
+    assert client.get("/orders/no%00body/status").status_code == 404
 
 
 def test_callback_pays_once_and_stores_every_delivery_with_its_outcome(lean_app):
@@ -135,4 +136,8 @@ def test_checkouts_api_needs_the_bearer_key_and_a_valid_body(lean_app):
     invalid = client.post("/api/v1/checkouts", json={"site_login": "a&b", "x": 1}, headers=auth)
     assert invalid.status_code == 422
     assert set(invalid.json["errors"]) == {"site_login", "x"}
-    assert client.post("/api/v1/checkouts", data="[", headers=auth).status_code == 400
+    json_type = {**auth, "Content-Type": "application/json"}
+    for body in ("[", "[" * 20000, '{"site_login": "a\\u0000"}'):
+        answer = client.post("/api/v1/checkouts", data=body, headers=json_type)
+        assert answer.status_code in (400, 422)
+    assert client.post("/api/v1/checkouts", data="{}", headers=auth).status_code == 415
