@@ -14,6 +14,7 @@ from flask import current_app
 from checkout import callbacks
 from checkout.extensions import db
 from checkout.models import CallbackOutcome, CallbackRecord
+from checkout.repository import callbacks as stored_callbacks
 
 REPLAY_HEADER = "X-Replay-Of"
 
@@ -41,7 +42,7 @@ def replay(callback_id: int) -> Replay:
 
     :raise CallbackNotFound: when no callback has that id.
     """
-    original = db.session.get(CallbackRecord, callback_id)
+    original = stored_callbacks.find(callback_id)
     if original is None:
         raise CallbackNotFound(callback_id)
     record = CallbackRecord(
@@ -51,7 +52,7 @@ def replay(callback_id: int) -> Replay:
         body=original.body,
         body_truncated=original.body_truncated,
     )
-    db.session.add(record)
+    callbacks.keep(record)
     db.session.commit()  # stored first, like every callback
     try:
         outcome = callbacks.process(record)

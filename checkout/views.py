@@ -16,11 +16,10 @@ from flask import (
 )
 from flask_babel import gettext, lazy_gettext
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import text
 from werkzeug.wrappers import Response
 
-from checkout import i18n, submissions
-from checkout.extensions import db, limiter
+from checkout import i18n, repository, submissions
+from checkout.extensions import limiter
 from checkout.forms import CheckoutForm
 from checkout.gateway import GatewayError, TokenRequest, open_url
 from checkout.gateway_config import browser_gateway_base, gateway_client, public_url
@@ -237,7 +236,7 @@ def order_status(request_id: str) -> Response:
 @bp.get("/healthz")
 def healthz() -> tuple[Response, int]:
     try:
-        db.session.execute(text("SELECT 1"))
+        repository.ping()
     except Exception as error:  # any database failure means "not healthy", never a 500
         current_app.logger.error("healthz database check failed: %s", type(error).__name__)
         return jsonify(status="error", database="unavailable"), 503
