@@ -17,11 +17,12 @@ from checkout import (
     housekeeping,
     i18n,
     logs,
+    rate_limits,
     routing,
     security,
     webhooks,
 )
-from checkout.extensions import csrf, db, limiter, migrate
+from checkout.extensions import csrf, db, migrate
 from config import Config, config_from_env
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "migrations")
@@ -85,13 +86,7 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
     csrf.init_app(app)
-    limiter.init_app(app)
-    # We set no app-wide limits: the few limited views check their own limits when called
-    # (Flask-Limiter's decorator does that), so the app-wide hook only cost every other
-    # request its time — the status polls and the gateway's callbacks above all.
-    hooks = app.before_request_funcs[None]
-    if limiter._check_request_limit in hooks:  # absent when RATELIMIT_ENABLED is off
-        hooks.remove(limiter._check_request_limit)
+    rate_limits.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
     housekeeping.init_app(app)
