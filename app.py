@@ -8,7 +8,6 @@ from typing import Any
 import flask_migrate
 from flask import Flask
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from checkout import (
@@ -84,6 +83,10 @@ def configure_logger(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     db.init_app(app)
+    with app.app_context():
+        # Our engine only: a listener on the Engine class would tune every engine in the
+        # process (a script's, a library's, another app's).
+        event.listen(db.engine, "connect", tune_sqlite)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
     csrf.init_app(app)
     rate_limits.init_app(app)
@@ -135,13 +138,12 @@ def create_schema(app: Flask) -> None:
             flask_migrate.upgrade(directory=MIGRATIONS_DIR)
 
 
-@event.listens_for(Engine, "connect")
 def tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     """Let SQLite readers and one writer work side by side, and writers wait their turn."""
     if type(dbapi_connection).__module__ == "sqlite3":
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=30000")
-        # Every commit reaches the disk (checkout.durability relaxes one, knowingly).
+        # Every commit reaches the disk before the answer that depends on it goes out.
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.close()
