@@ -11,7 +11,6 @@ import flask_migrate
 import structlog
 from flask import Flask
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from checkout import (
@@ -22,11 +21,12 @@ from checkout import (
     i18n,
     logs,
     metrics_views,
+    rate_limits,
     routing,
     security,
     webhooks,
 )
-from checkout.extensions import csrf, db, limiter, migrate
+from checkout.extensions import csrf, db, migrate
 from config import Config, config_from_env
 
 log = structlog.get_logger("checkout.config")
@@ -96,15 +96,13 @@ def configure_logger(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     db.init_app(app)
+    with app.app_context():
+        # Our engine only: a listener on the Engine class would tune every engine in the
+        # process (a script's, a library's, another app's).
+        event.listen(db.engine, "connect", tune_sqlite)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
     csrf.init_app(app)
-    limiter.init_app(app)
-    # We set no app-wide limits: the few limited views check their own limits when called
-    # (Flask-Limiter's decorator does that), so the app-wide hook only cost every other
-    # request its time — the status polls and the gateway's callbacks above all.
-    hooks = app.before_request_funcs[None]
-    if limiter._check_request_limit in hooks:  # absent when RATELIMIT_ENABLED is off
-        hooks.remove(limiter._check_request_limit)
+    rate_limits.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
     housekeeping.init_app(app)
@@ -162,13 +160,12 @@ def create_schema(app: Flask) -> None:
             flask_migrate.upgrade(directory=MIGRATIONS_DIR)
 
 
-@event.listens_for(Engine, "connect")
 def tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     """Let SQLite readers and one writer work side by side, and writers wait their turn."""
     if type(dbapi_connection).__module__ == "sqlite3":
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=30000")
-        # Every commit reaches the disk (checkout.durability relaxes one, knowingly).
+        # Every commit reaches the disk before the answer that depends on it goes out.
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.close()

@@ -1,117 +1,184 @@
-"""Measure how many events one webhook worker delivers per second to a local receiver.
+"""Webhook delivery: one worker's events/s against a bare loop posting the same signed bodies.
 
-Usage: `.venv/bin/python bench/webhooks.py [--engine sqlite|postgresql] [--events 1000]`
+Usage: `.venv/bin/python -m bench.webhooks [--engine sqlite|postgresql] [--events 1000]
+[--rounds 3]` (PostgreSQL needs BENCH_DATABASE_URL or TEST_DATABASE_URL; its tables are
+dropped and rebuilt).
 
-Writes that many order.paid events to a fresh database, serves a receiver on loopback that
-answers 204 at once (HTTP/1.1, so the worker's pooled connection is reused), and times one
-worker (the loop `flask webhooks worker` runs) until every event is delivered. PostgreSQL
-needs BENCH_DATABASE_URL (or TEST_DATABASE_URL); its tables are dropped and rebuilt.
+Serves `receiver` (below) with gunicorn on loopback: gthread workers, which keep the
+senders' connections open, verifying every signature with the Standard Webhooks library
+and answering 204. Each round writes `--events` order.paid events through the outbox to a
+fresh database, then:
+
+1. the bare loop posts the events' stored bodies, signed beforehand, one at a time from
+   one pooled `requests.Session`: the ceiling of one sender;
+2. one worker (`Worker.run`, the loop `flask webhooks worker` runs) delivers the same
+   events, claiming, signing and recording each attempt.
+
+It prints both rates and their ratio per round (issue #17: the worker ≥ 0.7 of the loop).
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import logging
 import os
 import secrets
-import sys
+import statistics
 import tempfile
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
+from collections.abc import Callable, Iterable
+from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import requests
+from flask import Flask
+from sqlalchemy import func, select
+from standardwebhooks import Webhook, WebhookVerificationError
 
-from app import create_app  # noqa: E402
-from checkout.extensions import db  # noqa: E402
-from checkout.models import Order  # noqa: E402
-from checkout.webhooks import outbox  # noqa: E402
-from checkout.webhooks.models import DeliveryState, EventType, WebhookEvent  # noqa: E402
-from checkout.webhooks.worker import Worker  # noqa: E402
-from config import DEV_WEBHOOK_SECRET, TestingConfig  # noqa: E402
+from app import create_app
+from bench.run import SERVINGS, gunicorn
+from checkout.extensions import db
+from checkout.models import Order, utcnow
+from checkout.webhooks import outbox, signing
+from checkout.webhooks.models import DeliveryState, EventType, WebhookEvent
+from checkout.webhooks.worker import Worker
+from config import TestingConfig
 
-
-class Receiver(BaseHTTPRequestHandler):
-    """Reads the event and answers 204 at once, keeping the connection open."""
-
-    protocol_version = "HTTP/1.1"
-
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        self.send_response(204)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, format: str, *args: object) -> None:
-        """Stay quiet."""
+SECRET = "whsec_" + base64.b64encode(b"bench-webhook-secret-32-bytes!!!").decode()
+RECEIVER_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
 
 
-def database_url(engine: str, folder: str) -> str:
-    if engine == "sqlite":
-        return f"sqlite:///{folder}/bench.sqlite3"
-    url = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
-    if not url:
-        raise SystemExit("PostgreSQL needs BENCH_DATABASE_URL or TEST_DATABASE_URL")
-    return url
+def receiver(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+    """A merchant's receiver at its barest: verify the signature, answer 204 (or 400)."""
+    body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+    headers = {
+        name: environ.get("HTTP_" + name.upper().replace("-", "_"), "") for name in RECEIVER_HEADERS
+    }
+    try:
+        Webhook(SECRET).verify(body, headers)
+        status = "204 No Content"
+    except WebhookVerificationError:
+        status = "400 Bad Request"
+    start_response(status, [("Content-Length", "0")])
+    return [b""]
+
+
+def make_app(url: str, receiver_url: str) -> Flask:
+    """Return the checkout on `url`, sending webhooks to `receiver_url`, logging to nowhere."""
+    app = create_app(
+        TestingConfig,
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "MERCHANT_WEBHOOK_URL": receiver_url,
+            "MERCHANT_WEBHOOK_SECRET": SECRET,
+        },
+    )
+    # One line per attempt, as production writes it, but not to this terminal.
+    sink = open(os.devnull, "w")  # lives as long as the process
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.StreamHandler):
+            handler.setStream(sink)
+    return app
+
+
+def fresh_events(app: Flask, count: int) -> list[tuple[bytes, dict[str, str]]]:
+    """Write `count` order.paid events to an empty outbox; return their bodies, signed."""
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        orders = [
+            Order(
+                submission_token=secrets.token_hex(16),
+                amount=9000,
+                currency="KZT",
+                method="card",
+                language="EN",
+                site_login="bench",
+                customer_type="regular",
+                status="paid",
+                paid_at=utcnow(),
+            )
+            for _ in range(count)
+        ]
+        db.session.add_all(orders)
+        db.session.flush()
+        for order in orders:
+            outbox.enqueue(order, EventType.PAID)
+        db.session.commit()
+        stored = db.session.execute(select(WebhookEvent.webhook_id, WebhookEvent.payload)).all()
+        db.session.rollback()  # end the read: the worker claims these rows next
+    now = utcnow()
+    return [
+        (
+            payload.encode(),
+            {"Content-Type": "application/json", **signing.headers(SECRET, wid, payload, now)},
+        )
+        for wid, payload in stored
+    ]
+
+
+def bare_loop(url: str, events: list[tuple[bytes, dict[str, str]]]) -> float:
+    """Post every event once, in order, on one pooled session; return events/s."""
+    with requests.Session() as session:
+        started = time.perf_counter()
+        for body, headers in events:
+            # As the worker must: a redirect is a failed attempt, never followed.
+            answer = session.post(
+                url, data=body, headers=headers, timeout=10, allow_redirects=False
+            )
+            if answer.status_code != 204:
+                raise SystemExit(f"the receiver answered {answer.status_code}")
+        elapsed = time.perf_counter() - started
+    return len(events) / elapsed
+
+
+def worker_run(app: Flask, count: int) -> float:
+    """Let one worker deliver every due event; return events/s."""
+    started = time.perf_counter()
+    Worker(app, "bench").run(burst=True)
+    elapsed = time.perf_counter() - started
+    with app.app_context():
+        delivered = db.session.scalar(
+            select(func.count()).where(WebhookEvent.state == DeliveryState.DELIVERED)
+        )
+        db.session.rollback()
+    if delivered != count:
+        raise SystemExit(f"the worker delivered {delivered} of {count} events")
+    return count / elapsed
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--engine", choices=["sqlite", "postgresql"], default="sqlite")
-    parser.add_argument("--events", type=int, default=1000)
-    options = parser.parse_args()
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    with tempfile.TemporaryDirectory() as folder:
-        app = create_app(
-            TestingConfig,
-            {
-                "SQLALCHEMY_DATABASE_URI": database_url(options.engine, folder),
-                "MERCHANT_WEBHOOK_URL": f"http://127.0.0.1:{server.server_port}/hooks",
-                "MERCHANT_WEBHOOK_SECRET": DEV_WEBHOOK_SECRET,
-            },
-        )
-        # One log line per attempt is what production writes too, but not to this terminal.
-        app.logger.setLevel(logging.WARNING)
+    parser.add_argument("--events", type=int, default=1000, help="events per round")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    pg_url = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
+    if args.engine == "postgresql" and not pg_url:
+        raise SystemExit("PostgreSQL needs BENCH_DATABASE_URL or TEST_DATABASE_URL")
+    rounds = []
+    with (
+        tempfile.TemporaryDirectory() as scratch,
+        gunicorn("bench.webhooks:receiver", {}, SERVINGS["gthread"]) as base,
+    ):
+        url = pg_url if args.engine == "postgresql" else f"sqlite:///{scratch}/hooks.sqlite3"
+        app = make_app(url, base + "/hooks")
+        bare_loop(base + "/hooks", fresh_events(app, 100))  # warm up: imports, connections
+        worker_run(app, 100)
+        for _ in range(args.rounds):
+            events = fresh_events(app, args.events)
+            rounds.append((bare_loop(base + "/hooks", events), worker_run(app, args.events)))
         with app.app_context():
-            db.drop_all()
-            db.create_all()
-            orders = [
-                Order(
-                    submission_token=secrets.token_hex(16),
-                    amount=9000,
-                    currency="KZT",
-                    method="card",
-                    language="EN",
-                    site_login="bench",
-                    customer_type="regular",
-                    status="paid",
-                )
-                for _ in range(options.events)
-            ]
-            db.session.add_all(orders)
-            db.session.flush()
-            for order in orders:
-                outbox.enqueue(order, EventType.PAID)
-            db.session.commit()
-
-        started = time.perf_counter()
-        attempts = Worker(app, "bench").run(burst=True)
-        elapsed = time.perf_counter() - started
-
-        with app.app_context():
-            delivered = db.session.query(WebhookEvent).filter_by(state=DeliveryState.DELIVERED)
-            count = delivered.count()
-            db.session.rollback()  # end the read before dropping what it read
             db.drop_all()
             db.engine.dispose()
-    server.shutdown()
+    ratios = [worker / bare for bare, worker in rounds]
     print(
-        f"{options.engine}: {count}/{options.events} events delivered in {attempts} attempts, "
-        f"{elapsed:.2f} s: {count / elapsed:.0f} events/s, {1000 * elapsed / count:.2f} ms each"
+        f"{args.engine}, {args.events} events × {args.rounds} rounds, receiver: 2 gthread "
+        f"workers × 4 threads\n"
+        f"  bare loop  {statistics.median(r[0] for r in rounds):>6.0f} events/s\n"
+        f"  worker     {statistics.median(r[1] for r in rounds):>6.0f} events/s\n"
+        f"  × bare loop {statistics.median(ratios):.2f} "
+        f"({min(ratios):.2f}–{max(ratios):.2f}; target ≥ 0.7)"
     )
 
 

@@ -14,6 +14,7 @@ import structlog
 from checkout import callbacks, logs
 from checkout.extensions import db
 from checkout.models import CallbackOutcome, CallbackRecord
+from checkout.repository import callbacks as stored_callbacks
 
 log = structlog.get_logger(__name__)
 
@@ -43,7 +44,7 @@ def replay(callback_id: int) -> Replay:
 
     :raise CallbackNotFound: when no callback has that id.
     """
-    original = db.session.get(CallbackRecord, callback_id)
+    original = stored_callbacks.find(callback_id)
     if original is None:
         raise CallbackNotFound(callback_id)
     record = CallbackRecord(
@@ -54,7 +55,7 @@ def replay(callback_id: int) -> Replay:
         body_truncated=original.body_truncated,
         http_request_id=logs.current_request_id(),  # the back office's request; none from the CLI
     )
-    db.session.add(record)
+    callbacks.keep(record)
     db.session.commit()  # stored first, like every callback
     try:
         outcome = callbacks.process(record)

@@ -13,29 +13,16 @@ from urllib.parse import parse_qs
 
 import structlog
 from flask import Request, current_app
-from sqlalchemy import bindparam, insert, update
 from werkzeug.wsgi import get_input_stream
 
 from checkout import client_address, logs, metrics, safe_json, safe_text, signing
 from checkout.extensions import db
 from checkout.models import CallbackOutcome, CallbackRecord, OrderStatus, utcnow
 from checkout.orders import apply_gateway_status, get_order
+from checkout.repository import callbacks as stored_callbacks
 
 log = structlog.get_logger(__name__)
 
-STORED_COLUMNS = (
-    "received_at",
-    "source_ip",
-    "content_type",
-    "headers",
-    "body",
-    "body_truncated",
-    "outcome",
-    "detail",
-    "http_request_id",
-)
-INSERT_RECORD = insert(CallbackRecord.__table__).returning(CallbackRecord.id)
-UPDATE_RECORD = update(CallbackRecord.__table__).where(CallbackRecord.id == bindparam("match_id"))
 NOTABLE_HEADERS = (
     "Content-Type",
     "Content-Length",
@@ -96,21 +83,20 @@ def store(request: Request) -> CallbackRecord:
     if len(body) > limit or (request.content_length or 0) > limit:
         record.body_truncated = True
     record.body = safe_text.decode_body(body[:limit])
+    return keep(record)
+
+
+def keep(record: CallbackRecord) -> CallbackRecord:
+    """Store a callback as received, in a transaction its outcome will commit with."""
     record.received_at = utcnow()
     record.outcome = CallbackOutcome.RECEIVED
-    record.id = _insert(record)
+    record.id = stored_callbacks.insert_record(record)
     return record
 
 
 def _storable(header: str, limit: int) -> str:
     """Return a header value the database can store, cut to its column."""
     return safe_text.storable(header)[:limit]
-
-
-def _insert(record: CallbackRecord) -> int:
-    """INSERT the record as it stands (no ORM unit of work: callbacks come in bursts)."""
-    values = {column: getattr(record, column) for column in STORED_COLUMNS}
-    return db.session.connection().execute(INSERT_RECORD, values).scalar_one()
 
 
 def check_source(record: CallbackRecord) -> None:
@@ -256,8 +242,8 @@ def _keep_after_failure(record: CallbackRecord, error: Exception) -> None:
     db.session.rollback()
     record.outcome = CallbackOutcome.ERROR
     record.detail = f"processing failed: {type(error).__name__}"
-    if db.session.get(CallbackRecord, record.id) is None:
-        record.id = _insert(record)
+    if stored_callbacks.find(record.id) is None:
+        record.id = stored_callbacks.insert_record(record)
     _finish(record, record.outcome, record.detail)
 
 
@@ -266,11 +252,7 @@ def _finish(record: CallbackRecord, outcome: CallbackOutcome, detail: str | None
     record.outcome = outcome
     # Refusals may quote what the sender wrote (a field's name): keep it storable.
     record.detail = safe_text.storable(detail) if detail else None
-    findings = {
-        name: getattr(record, name)
-        for name in ("outcome", "detail", "request_id", "gateway_status", "order_id")
-    }
-    db.session.connection().execute(UPDATE_RECORD, {"match_id": record.id, **findings})
+    stored_callbacks.write_findings(record)
     db.session.commit()
     metrics.count_callback(outcome)
     log.info(

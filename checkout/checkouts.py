@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from checkout import metrics
@@ -26,20 +25,16 @@ from checkout.models import (
     OrderStatus,
     utcnow,
 )
-from checkout.orders import CheckoutDetails, SubmissionConflict, record_event, set_status
-
-LIVE_STATUSES = (OrderStatus.CREATED, OrderStatus.PENDING)
-
-# Starting a payment: the checkout must be open and not overdue. The UPDATE holds the row
-# until the order is committed, so an expiry or another start waits its turn.
-HOLD_OPEN_CHECKOUT = update(Checkout.__table__).where(
-    Checkout.id == bindparam("match_id"),
-    Checkout.status == CheckoutStatus.OPEN,
-    Checkout.expires_at > bindparam("now"),
+from checkout.orders import (
+    CheckoutDetails,
+    SubmissionConflict,
+    get_order,
+    record_event,
+    set_status,
 )
-EXPIRE_CHECKOUT = update(Checkout.__table__).where(
-    Checkout.id == bindparam("match_id"), Checkout.status == CheckoutStatus.OPEN
-)
+from checkout.repository import checkouts as stored_checkouts
+from checkout.repository import orders as stored_orders
+from checkout.repository import reload
 
 
 class CheckoutClosed(Exception):
@@ -47,9 +42,9 @@ class CheckoutClosed(Exception):
 
 
 def create_checkout(request: CheckoutRequest, now: datetime | None = None) -> Checkout:
-    """Add a checkout to the session (the caller commits, with its idempotency key)."""
+    """Insert a checkout (the caller commits, with its idempotency key)."""
     created_at = now or utcnow()
-    checkout = Checkout(
+    checkout = stored_checkouts.insert_checkout(
         site_login=request.site_login,
         amount=request.amount,
         currency=request.currency,
@@ -63,9 +58,14 @@ def create_checkout(request: CheckoutRequest, now: datetime | None = None) -> Ch
         updated_at=created_at,
         expires_at=created_at + timedelta(seconds=request.expires_in),
     )
-    db.session.add(checkout)
-    db.session.flush()
     metrics.count_checkout_created()
+    return checkout
+
+
+def create_payment_link(request: CheckoutRequest) -> Checkout:
+    """Create a checkout made by hand in the back office, and commit it."""
+    checkout = create_checkout(request)
+    db.session.commit()
     return checkout
 
 
@@ -73,7 +73,7 @@ def get_checkout(public_id: str) -> Checkout | None:
     """Return a checkout by its public id, expired first if its time is up; or None."""
     if len(public_id) > REQUEST_ID_LENGTH:
         return None
-    checkout = db.session.scalar(select(Checkout).where(Checkout.public_id == public_id))
+    checkout = stored_checkouts.find(public_id)
     if checkout is not None:
         expire_if_due(checkout)
     return checkout
@@ -90,20 +90,12 @@ def expire_checkout(checkout: Checkout) -> bool:
 
     :return: whether this call expired it (False: it was paid or expired already).
     """
-    now = utcnow()
-    result = db.session.connection().execute(
-        EXPIRE_CHECKOUT,
-        {
-            "match_id": checkout.id,
-            "status": CheckoutStatus.EXPIRED,
-            "expires_at": min(checkout.expires_at, now),
-            "updated_at": now,
-        },
-    )
+    expired = stored_checkouts.expire(checkout, utcnow())
     db.session.commit()
-    db.session.refresh(checkout)
+    if not expired:
+        reload(checkout)  # paid or expired by another process: show what it did
     expire_live_orders(checkout)
-    return result.rowcount == 1
+    return expired
 
 
 def expire_live_orders(checkout: Checkout) -> int:
@@ -122,14 +114,13 @@ def expire_live_orders(checkout: Checkout) -> int:
         ):
             expired += 1
     if expired:
-        db.session.refresh(checkout)
+        reload(checkout)  # its orders list
     return expired
 
 
 def live_orders(checkout: Checkout) -> list[Order]:
     """Return the checkout's orders still under way (at most one, by the unique index)."""
-    query = select(Order).where(Order.checkout_id == checkout.id, Order.status.in_(LIVE_STATUSES))
-    return list(db.session.scalars(query))
+    return stored_orders.live_of_checkout(checkout.id)
 
 
 def start_order(
@@ -144,25 +135,23 @@ def start_order(
     :raise CheckoutClosed: when the checkout is paid or expired.
     :raise SubmissionConflict: when the key was used with other details.
     """
-    held = db.session.connection().execute(
-        HOLD_OPEN_CHECKOUT,
-        {"match_id": checkout.id, "now": utcnow(), "updated_at": utcnow()},
-    )
-    if held.rowcount != 1:
+    # The UPDATE holds the checkout's row until the order is committed, so an expiry or
+    # another start waits its turn.
+    if not stored_checkouts.hold_open(checkout, utcnow()):
         db.session.rollback()
         raise CheckoutClosed(checkout.public_id)
-    order = Order(submission_token=submission_key, checkout_id=checkout.id, **vars(details))
-    db.session.add(order)
     try:
-        db.session.flush()
-        record_event(
-            order, "created", to_status=OrderStatus.CREATED, detail={"checkout": checkout.public_id}
+        order = stored_orders.insert_order(
+            submission_token=submission_key, checkout_id=checkout.id, **vars(details)
         )
-        db.session.commit()
-        return order, True
     except IntegrityError:
         db.session.rollback()
-    return existing_order(checkout, details, submission_key), False
+        return existing_order(checkout, details, submission_key), False
+    record_event(
+        order, "created", to_status=OrderStatus.CREATED, detail={"checkout": checkout.public_id}
+    )
+    db.session.commit()
+    return order, True
 
 
 def existing_order(checkout: Checkout, details: CheckoutDetails, submission_key: str) -> Order:
@@ -171,7 +160,7 @@ def existing_order(checkout: Checkout, details: CheckoutDetails, submission_key:
     :raise SubmissionConflict: the same page was posted before with other details.
     :raise CheckoutClosed: the order under way finished in the meantime and settled it.
     """
-    same_page = db.session.scalar(select(Order).where(Order.submission_token == submission_key))
+    same_page = stored_orders.find_by_submission(submission_key)
     if same_page is not None:
         if same_page.checkout_id != checkout.id or not details.matches(same_page):
             raise SubmissionConflict(same_page)
@@ -179,27 +168,25 @@ def existing_order(checkout: Checkout, details: CheckoutDetails, submission_key:
     live = live_orders(checkout)
     if live:
         return live[0]
-    db.session.refresh(checkout)
+    reload(checkout)
     raise CheckoutClosed(checkout.public_id)
 
 
 def expire_due_checkouts(now: datetime | None = None) -> int:
     """Expire every open checkout whose time is up, and finish expiring the orders of
     checkouts that closed while an order was still under way; return how many expired."""
-    moment = now or utcnow()
-    due = db.session.scalars(
-        select(Checkout).where(
-            Checkout.status == CheckoutStatus.OPEN, Checkout.expires_at <= moment
-        )
-    ).all()
+    due = stored_checkouts.open_and_due(now or utcnow())
     expired = sum(expire_checkout(checkout) for checkout in due)
     # A process stopped between the two steps of an expiry leaves such orders behind.
-    with_live_orders = select(Order.checkout_id).where(Order.status.in_(LIVE_STATUSES))
-    leftovers = db.session.scalars(
-        select(Checkout).where(
-            Checkout.status == CheckoutStatus.EXPIRED, Checkout.id.in_(with_live_orders)
-        )
-    ).all()
-    for checkout in leftovers:
+    for checkout in stored_checkouts.expired_with_live_orders():
         expire_live_orders(checkout)
     return expired
+
+
+def current_order(request_id: str) -> Order | None:
+    """Return an order as it stands now: expired with its checkout if that one's time is up."""
+    order = get_order(request_id)
+    if order is not None and order.checkout is not None:
+        expire_if_due(order.checkout)
+        reload(order)
+    return order

@@ -12,8 +12,9 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from checkout import catalogue
-from checkout.admin import export, queries, timeline
-from checkout.admin.queries import OrderFilter
+from checkout.admin import export, timeline
+from checkout.admin import repository as admin_repository
+from checkout.admin.repository import OrderFilter
 from checkout.callback_replay import CallbackNotFound, replay
 from checkout.checkout_commands import checkouts_cli
 from checkout.expiry import expire_stale_orders, stale_orders
@@ -96,7 +97,7 @@ class Moment(click.ParamType):
 
 def check_search(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """Refuse a search term no database can take (the back office refuses the same)."""
-    if value is not None and not queries.is_searchable(value):
+    if value is not None and not admin_repository.is_searchable(value):
         raise click.BadParameter("must not contain control characters", ctx, param)
     return value
 
@@ -170,13 +171,16 @@ def order_line(order: Order) -> str:
 @orders_cli.command("list")
 @filter_options
 @click.option(
-    "--limit", type=click.IntRange(min=1, max=queries.MAX_SQL_INT), default=50, show_default=True
+    "--limit",
+    type=click.IntRange(min=1, max=admin_repository.MAX_SQL_INT),
+    default=50,
+    show_default=True,
 )
 def list_command(limit: int, **options: Any) -> None:
     """List orders, newest first, with paid totals."""
     order_filter = make_filter(**options)
-    orders = queries.first_orders(order_filter, limit)
-    total = queries.count_orders(order_filter)
+    orders = admin_repository.first_orders(order_filter, limit)
+    total = admin_repository.count_orders(order_filter)
     click.echo(
         f"{'CREATED (UTC)':<16}  {'REQUEST_ID':<22}  {'STATUS':<8}  {'AMOUNT':>16}  "
         f"{'METHOD':<12}  LOGIN"
@@ -184,7 +188,7 @@ def list_command(limit: int, **options: Any) -> None:
     for order in orders:
         click.echo(order_line(order))
     click.echo(f"\n{len(orders)} of {total} order(s) shown.")
-    for item in queries.paid_totals(order_filter):
+    for item in admin_repository.paid_totals(order_filter):
         click.echo(
             f"Paid {item.currency}: {format_minor(item.amount, item.currency)} ({item.orders})"
         )
@@ -280,7 +284,7 @@ def expire_command(older_than: timedelta, dry_run: bool) -> None:
 
 
 @orders_cli.command("replay")
-@click.argument("callback_id", type=click.IntRange(min=1, max=queries.MAX_SQL_INT))
+@click.argument("callback_id", type=click.IntRange(min=1, max=admin_repository.MAX_SQL_INT))
 def replay_command(callback_id: int) -> None:
     """Re-process a stored callback (idempotent)."""
     try:
@@ -311,7 +315,7 @@ def replay_command(callback_id: int) -> None:
 )
 def export_command(output: str, **options: Any) -> None:
     """Export the filtered orders as CSV."""
-    lines = export.iter_csv(queries.iter_orders(make_filter(**options)))
+    lines = export.iter_csv(admin_repository.iter_orders(make_filter(**options)))
     if output == "-":
         stream = click.get_text_stream("stdout")
         for line in lines:

@@ -14,11 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-
-from checkout.extensions import db
 from checkout.models import Order, OrderStatus, utcnow
 from checkout.orders import set_status
+from checkout.repository import orders as stored_orders
 
 # What each stale state becomes, and the timeline's name for the change.
 CLOSING = {
@@ -38,13 +36,7 @@ class ExpiryReport:
 
 def stale_orders(older_than: timedelta, now: datetime | None = None) -> list[Order]:
     """Return the orders still pending or created that were created more than `older_than` ago."""
-    cutoff = (now or utcnow()) - older_than
-    query = (
-        select(Order)
-        .where(Order.status.in_(list(CLOSING)), Order.created_at < cutoff)
-        .order_by(Order.id)
-    )
-    return list(db.session.scalars(query))
+    return stored_orders.created_before(list(CLOSING), (now or utcnow()) - older_than)
 
 
 def expire_stale_orders(older_than: timedelta, now: datetime | None = None) -> ExpiryReport:

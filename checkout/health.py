@@ -11,9 +11,9 @@ import structlog
 from alembic.script import ScriptDirectory
 from flask import Blueprint, Flask, current_app, jsonify
 from limits.storage import storage_from_string
-from sqlalchemy import text
 from werkzeug.wrappers import Response
 
+from checkout import repository
 from checkout.extensions import db
 
 log = structlog.get_logger(__name__)
@@ -57,7 +57,7 @@ def check_migrations() -> str:
     One query: reading the stored revision also proves the database answers.
     """
     try:
-        stored = set(db.session.scalars(text("SELECT version_num FROM alembic_version")))
+        stored = repository.stored_revisions()
     except Exception:  # no answer, or no alembic_version table: told apart below
         db.session.rollback()
         return "not_migrated" if database_answers() else "unavailable"
@@ -67,7 +67,7 @@ def check_migrations() -> str:
 def database_answers() -> bool:
     """Tell whether the database answers one trivial query; any failure means no."""
     try:
-        db.session.execute(text("SELECT 1"))
+        repository.ping()
     except Exception:  # any failure means "not ready", never a 500
         db.session.rollback()
         return False

@@ -14,9 +14,7 @@ from datetime import datetime, timedelta
 
 import structlog
 from flask import Flask, current_app
-from sqlalchemy import String, bindparam, insert, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, mapped_column
 
 from checkout.checkouts import expire_due_checkouts
 from checkout.commands import parse_duration
@@ -24,26 +22,11 @@ from checkout.expiry import expire_stale_orders
 from checkout.extensions import db
 from checkout.idempotency import purge_keys
 from checkout.models import utcnow
+from checkout.repository import housekeeping as turns
 
 log = structlog.get_logger(__name__)
 
 EXTENSION = "housekeeping"
-
-
-class HousekeepingTurn(db.Model):
-    """When a task last started, on any machine: the row its turns are claimed on."""
-
-    __tablename__ = "housekeeping_turns"
-
-    name: Mapped[str] = mapped_column(String(64), primary_key=True)
-    started_at: Mapped[datetime]
-
-
-TAKE_TURN = (
-    update(HousekeepingTurn.__table__)
-    .where(HousekeepingTurn.name == bindparam("match_name"))
-    .where(HousekeepingTurn.started_at <= bindparam("due_since"))
-)
 
 
 @dataclass(frozen=True)
@@ -68,15 +51,12 @@ def registered(app: Flask) -> list[Task]:
 def take_turn(task: Task, now: datetime | None = None) -> bool:
     """Claim this interval's run of a task; return whether this caller got it. Commits."""
     now = now or utcnow()
-    values = {"match_name": task.name, "due_since": now - task.interval, "started_at": now}
-    taken = db.session.connection().execute(TAKE_TURN, values).rowcount == 1
+    taken = turns.take_turn(task.name, now - task.interval, now)
     db.session.commit()
-    if taken or db.session.get(HousekeepingTurn, task.name) is not None:
+    if taken or turns.exists(task.name):
         return taken
     try:  # the task's first run anywhere: whoever inserts its row takes the turn
-        db.session.connection().execute(
-            insert(HousekeepingTurn.__table__), {"name": task.name, "started_at": now}
-        )
+        turns.insert_first_turn(task.name, now)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 
 from checkout.extensions import db
-from checkout.models import IdempotencyKey, utcnow
+from checkout.models import utcnow
+from checkout.repository import checkouts as stored_checkouts
 
 # Keys are kept at least this long; `flask checkouts housekeeping` deletes older ones.
 KEY_LIFETIME = timedelta(hours=24)
@@ -59,7 +61,7 @@ def stored_answer(key: str, body_fingerprint: str) -> StoredAnswer | None:
 
     :raise KeyReused: when the key was used with another body.
     """
-    row = db.session.scalar(select(IdempotencyKey).where(IdempotencyKey.key == key))
+    row = stored_checkouts.find_key(key)
     if row is None:
         return None
     if row.fingerprint != body_fingerprint:
@@ -68,20 +70,49 @@ def stored_answer(key: str, body_fingerprint: str) -> StoredAnswer | None:
 
 
 def remember(key: str, body_fingerprint: str, answer: StoredAnswer) -> None:
-    """Store a key's answer in the caller's transaction (its commit may hit the constraint)."""
-    db.session.add(
-        IdempotencyKey(
-            key=key,
-            fingerprint=body_fingerprint,
-            status_code=answer.status_code,
-            response_body=answer.body,
-        )
-    )
+    """Store a key's answer in the caller's transaction.
+
+    :raise IntegrityError: when a request with the same key stored its answer first.
+    """
+    stored_checkouts.insert_key(key, body_fingerprint, answer.status_code, answer.body)
+
+
+def create_once(
+    key: str | None, body: dict[str, Any], create: Callable[[], StoredAnswer]
+) -> tuple[StoredAnswer, bool]:
+    """Create something for a request at most once per key, and commit.
+
+    Without a key, `create` runs and commits. With one, a key used before gets its stored
+    answer back; a new key is stored with the creation, in its transaction.
+
+    :return: the answer, and whether it is a replay of the stored one.
+    :raise KeyReused: when the key was used with another body.
+    """
+    if key is None:
+        answer = create()
+        db.session.commit()
+        return answer, False
+    body_fingerprint = fingerprint(body)
+    stored = stored_answer(key, body_fingerprint)
+    if stored is not None:
+        return stored, True
+    answer = create()
+    try:
+        remember(key, body_fingerprint, answer)
+        db.session.commit()
+    except IntegrityError:
+        # Another request with this key committed first: it created, we did not.
+        db.session.rollback()
+        stored = stored_answer(key, body_fingerprint)
+        if stored is None:  # pragma: no cover - the unique row cannot vanish
+            raise RuntimeError("idempotency key conflict without a stored answer") from None
+        return stored, True
+    return answer, False
 
 
 def purge_keys(now: datetime | None = None) -> int:
     """Delete the keys older than `KEY_LIFETIME`; return how many."""
     cutoff = (now or utcnow()) - KEY_LIFETIME
-    result = db.session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < cutoff))
+    purged = stored_checkouts.delete_keys_before(cutoff)
     db.session.commit()
-    return result.rowcount
+    return purged

@@ -19,14 +19,15 @@ from datetime import datetime, timedelta
 from flask import Flask, g, request
 from prometheus_client import Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
-from sqlalchemy import bindparam, case, event, func, select
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from checkout.extensions import db
 from checkout.gateway import Failure, GatewayError
-from checkout.models import Order, OrderStatus, utcnow
-from checkout.webhooks.models import DeliveryState, WebhookAttempt, WebhookEvent
+from checkout.models import OrderStatus, utcnow
+from checkout.repository import orders as stored_orders
+from checkout.webhooks import repository as outbox_repository
 
 # Decided once, as prometheus_client decided when it was imported (just above): whether
 # values go to per-process files that /metrics must sum.
@@ -153,18 +154,9 @@ def gateway_call() -> Iterator[None]:
         GATEWAY_SECONDS.observe(time.perf_counter() - started)
 
 
-# By result, over the attempts of the last RECENT (an index on started_at keeps it cheap).
-# Read from the database rather than counted in a process: workers run outside gunicorn,
-# on any machine, and every attempt they make is stored.
+# Attempts by result over the last RECENT, read from the database rather than counted in a
+# process: workers run outside gunicorn, on any machine, and every attempt they make is stored.
 RECENT = timedelta(minutes=15)
-_DELIVERED = case(
-    (WebhookAttempt.status_code.between(200, 299), "delivered"), else_="failed"
-).label("result")
-RECENT_ATTEMPTS = (
-    select(_DELIVERED, func.count())
-    .where(WebhookAttempt.started_at >= bindparam("since"))
-    .group_by(_DELIVERED)
-)
 
 
 def scrape_time_metrics(pending_expiry: timedelta) -> list[GaugeMetricFamily]:
@@ -177,25 +169,15 @@ def scrape_time_metrics(pending_expiry: timedelta) -> list[GaugeMetricFamily]:
     Attempts of the last minutes by result, whichever worker or machine made them.
     """
     now = utcnow()
-    stuck = db.session.scalar(
-        select(func.count())
-        .select_from(Order)
-        .where(Order.status == OrderStatus.PENDING, Order.created_at < now - pending_expiry)
-    )
-    backlog, oldest = db.session.execute(
-        select(func.count(), func.min(WebhookEvent.created_at)).where(
-            WebhookEvent.state == DeliveryState.PENDING
-        )
-    ).one()
+    stuck = stored_orders.count_pending_created_before(now - pending_expiry)
+    backlog, oldest = outbox_repository.backlog()
     attempts = GaugeMetricFamily(
         "checkout_webhook_attempts_recent",
         "Attempts to deliver a webhook in the last 15 minutes, by result: delivered (a 2xx "
         "answer) or failed (anything else). Read from the attempts every worker stores.",
         labels=["result"],
     )
-    counts = dict.fromkeys(("delivered", "failed"), 0)
-    for result, count in db.session.execute(RECENT_ATTEMPTS, {"since": now - RECENT}):
-        counts[result] = count
+    counts = outbox_repository.attempts_since(now - RECENT)
     for result, count in counts.items():
         attempts.add_metric([result], count)
     return [

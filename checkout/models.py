@@ -1,4 +1,5 @@
-"""Database tables: checkouts, orders, their timeline, and every callback that ever arrived."""
+"""Database tables: checkouts, orders, their timeline, every callback that ever arrived,
+and the turns of the periodic chores."""
 
 from __future__ import annotations
 
@@ -207,3 +208,12 @@ class IdempotencyKey(db.Model):
     status_code: Mapped[int]
     response_body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class HousekeepingTurn(db.Model):
+    """When a periodic chore last started, on any machine: the row its turns are claimed on."""
+
+    __tablename__ = "housekeeping_turns"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    started_at: Mapped[datetime]

@@ -10,9 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.attributes import set_committed_value
 
 from checkout import metrics
 from checkout.extensions import db
@@ -21,10 +19,11 @@ from checkout.models import (
     REQUEST_ID_LENGTH,
     CallbackOutcome,
     Order,
-    OrderEvent,
     OrderStatus,
     utcnow,
 )
+from checkout.repository import orders as stored_orders
+from checkout.repository import reload
 from checkout.settlement import settle_checkout
 from checkout.webhooks import outbox
 from checkout.webhooks.models import EventType
@@ -63,7 +62,7 @@ def get_order(request_id: str) -> Order | None:
     """Return the order with this request_id, or None."""
     if not fits_request_id(request_id):
         return None
-    return db.session.scalar(select(Order).where(Order.request_id == request_id))
+    return stored_orders.find(request_id)
 
 
 def fits_request_id(request_id: str) -> bool:
@@ -71,33 +70,19 @@ def fits_request_id(request_id: str) -> bool:
     return len(request_id) <= REQUEST_ID_LENGTH
 
 
-# Statements built once and run on the session's connection: state changes and timeline
-# lines are hot paths (every callback), and the ORM's DML handling adds nothing to them.
-# An UPDATE sets the columns named in its parameters; `match_*` parameters select the row.
-UPDATE_ORDER = update(Order.__table__).where(Order.id == bindparam("match_id"))
-UPDATE_ORDER_IF_STATUS = UPDATE_ORDER.where(Order.status == bindparam("match_status"))
-UPDATE_ORDER_IF_UNFLAGGED = UPDATE_ORDER.where(Order.review_reason.is_(None))
 # The merchant hears of these changes (DESIGN §8.2); `pending` is no news to act on.
 WEBHOOK_EVENTS = {
     OrderStatus.PAID: EventType.PAID,
     OrderStatus.FAILED: EventType.FAILED,
     OrderStatus.EXPIRED: EventType.EXPIRED,
 }
-INSERT_EVENT = insert(OrderEvent.__table__)
-# Customers' pages poll the status every few seconds.
-SUMMARY_QUERY = select(Order.request_id, Order.status, Order.amount, Order.currency).where(
-    Order.request_id == bindparam("request_id")
-)
 
 
 def order_summary(request_id: str) -> dict[str, Any] | None:
     """Return the public status of an order, or None; cheap enough for frequent polling."""
     if not fits_request_id(request_id):
         return None
-    # One statement, no transaction around it: a single read needs neither BEGIN nor ROLLBACK.
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        row = connection.execute(SUMMARY_QUERY, {"request_id": request_id}).first()
-    return row._asdict() if row else None
+    return stored_orders.summary(request_id)
 
 
 def create_order(details: CheckoutDetails, submission_key: str) -> tuple[Order, bool]:
@@ -110,16 +95,15 @@ def create_order(details: CheckoutDetails, submission_key: str) -> tuple[Order, 
     :return: the order, and whether this call created it.
     :raise SubmissionConflict: when the key was used with different details.
     """
-    order = Order(submission_token=submission_key, **vars(details))
-    db.session.add(order)
     try:
-        db.session.flush()
+        order = stored_orders.insert_order(submission_token=submission_key, **vars(details))
+    except IntegrityError:
+        db.session.rollback()
+    else:
         record_event(order, "created", to_status=OrderStatus.CREATED)
         db.session.commit()
         return order, True
-    except IntegrityError:
-        db.session.rollback()
-    existing = db.session.scalar(select(Order).where(Order.submission_token == submission_key))
+    existing = stored_orders.find_by_submission(submission_key)
     if existing is None:  # pragma: no cover - the unique row cannot vanish
         raise RuntimeError("submission token conflict without an order")
     if not details.matches(existing):
@@ -263,7 +247,7 @@ def apply_gateway_status(
                 flag_for_review(order, "paid after its checkout was paid by another order")
             return outcome
         # Another process moved the order between our read and our write: look again.
-        db.session.refresh(order)
+        reload(order)
     raise RuntimeError(f"order {order.request_id} kept changing under callback {callback_id}")
 
 
@@ -273,14 +257,9 @@ def flag_for_review(order: Order, reason: str) -> None:
     Joins the caller's transaction. The merchant's `order.flagged` goes out once per order,
     with the change that first flagged it: later findings only update the reason.
     """
-    values = {"review_reason": reason, "updated_at": utcnow()}
-    connection = db.session.connection()
-    first = connection.execute(UPDATE_ORDER_IF_UNFLAGGED, {"match_id": order.id, **values})
-    if first.rowcount != 1:
-        connection.execute(UPDATE_ORDER, {"match_id": order.id, **values})
-    _loaded(order, values)
+    first = stored_orders.set_review_reason(order, reason)
     record_event(order, "flagged", detail={"reason": reason})
-    if first.rowcount == 1:
+    if first:
         outbox.enqueue(order, EventType.FLAGGED)
     log.warning("order_flagged", request_id=order.request_id, reason=reason)
 
@@ -301,7 +280,7 @@ def set_status(
     applied = compare_and_set(order, new, expected=expected, kind=kind, detail=detail, **values)
     db.session.commit()
     if not applied:
-        db.session.refresh(order)
+        reload(order)
     return applied
 
 
@@ -320,14 +299,9 @@ def compare_and_set(
 
     :return: whether this call applied the change (the caller commits).
     """
-    values = {"status": new, "updated_at": utcnow(), **values}
-    result = db.session.connection().execute(
-        UPDATE_ORDER_IF_STATUS, {"match_id": order.id, "match_status": expected, **values}
-    )
-    if result.rowcount != 1:
+    if not stored_orders.move(order, expected, status=new, **values):
         return False
-    _loaded(order, values)
-    metrics.count_state_change(expected, new, order.created_at, values["updated_at"])
+    metrics.count_state_change(expected, new, order.created_at, order.updated_at)
     record_event(order, kind, from_status=expected, to_status=new, detail=detail)
     if new in WEBHOOK_EVENTS:
         outbox.enqueue(order, WEBHOOK_EVENTS[new])
@@ -341,12 +315,6 @@ def compare_and_set(
     return True
 
 
-def _loaded(order: Order, values: dict[str, Any]) -> None:
-    """Show in memory what an UPDATE just wrote, without marking the order dirty."""
-    for name, value in values.items():
-        set_committed_value(order, name, value)
-
-
 def record_event(
     order: Order,
     kind: str,
@@ -356,14 +324,6 @@ def record_event(
     detail: dict[str, Any] | None = None,
 ) -> None:
     """Add a line to the order's timeline (committed with the caller's transaction)."""
-    db.session.connection().execute(
-        INSERT_EVENT,
-        {
-            "order_id": order.id,
-            "kind": kind,
-            "from_status": from_status,
-            "to_status": to_status,
-            "detail": detail,
-            "created_at": utcnow(),
-        },
+    stored_orders.add_event(
+        order, kind, from_status=from_status, to_status=to_status, detail=detail
     )

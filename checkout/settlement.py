@@ -6,15 +6,8 @@ the transaction that marks an order paid, without the two services importing eac
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, update
-
-from checkout.extensions import db
-from checkout.models import Checkout, CheckoutStatus, Order, utcnow
-
-# Compare-and-set: of any number of orders paid at once, one finds paid_request_id empty.
-SETTLE_CHECKOUT = update(Checkout.__table__).where(
-    Checkout.id == bindparam("match_id"), Checkout.paid_request_id.is_(None)
-)
+from checkout.models import Order, utcnow
+from checkout.repository import checkouts as stored_checkouts
 
 
 def settle_checkout(order: Order) -> bool:
@@ -27,15 +20,5 @@ def settle_checkout(order: Order) -> bool:
     """
     if order.checkout_id is None:
         return True
-    now = utcnow()
-    result = db.session.connection().execute(
-        SETTLE_CHECKOUT,
-        {
-            "match_id": order.checkout_id,
-            "status": CheckoutStatus.PAID,
-            "paid_request_id": order.request_id,
-            "paid_at": now,
-            "updated_at": now,
-        },
-    )
-    return result.rowcount == 1
+    # Compare-and-set: of any number of orders paid at once, one finds the checkout unpaid.
+    return stored_checkouts.settle(order.checkout_id, order.request_id, utcnow())

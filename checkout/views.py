@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -17,6 +18,8 @@ from flask import (
 from flask_babel import gettext, lazy_gettext
 from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response
+from wtforms.csrf.core import CSRF
+from wtforms.validators import ValidationError
 
 from checkout import i18n, submissions
 from checkout.extensions import limiter
@@ -72,6 +75,17 @@ CSRF_SLOT = "csrf-slot-f1b7c2"
 TOKEN_SLOT = "token-slot-9d04ae"
 
 
+class CSRFSlot(CSRF):
+    """The CSRF protection of the cached blank form: it renders the slot that each visitor's
+    page fills with their own token (through WTForms' `csrf_class` hook)."""
+
+    def generate_csrf_token(self, csrf_token_field: Any) -> str:
+        return CSRF_SLOT
+
+    def validate_csrf_token(self, form: Any, field: Any) -> None:
+        raise ValidationError("the blank form is only rendered, never posted")
+
+
 # The open form's endpoints, switched off by OPEN_CHECKOUT=0.
 OPEN_FORM_ENDPOINTS = frozenset({"checkout.checkout_form", "checkout.submit_checkout"})
 
@@ -103,10 +117,8 @@ def blank_form_page() -> str:
     cache = current_app.extensions.setdefault("blank_form_pages", {})
     key = i18n.locale_code()
     if key not in cache or current_app.debug:
-        form = CheckoutForm(formdata=None)
+        form = CheckoutForm(formdata=None, meta={"csrf_class": CSRFSlot})
         form.currency.data = form.currency.choices[0][0]
-        if "csrf_token" in form:
-            form.csrf_token.current_token = CSRF_SLOT
         form.submission_token.data = TOKEN_SLOT
         cache[key] = render_template("checkout/form.html", form=form, message=None)
     return cache[key]

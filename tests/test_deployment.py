@@ -341,12 +341,6 @@ def pay_through(layout: Layout) -> str:
             time.sleep(0.1)
 
 
-def logged_attempts(log: Path) -> list[dict]:
-    """Return the worker's `webhook_attempt` lines logged so far."""
-    lines = [json.loads(line) for line in log.read_text().splitlines() if line[:1] == "{"]
-    return [line for line in lines if line["event"] == "webhook_attempt"]
-
-
 def test_a_checkout_through_nginx_gunicorn_postgresql_and_redis(layout):
     request_id = pay_through(layout)
 
@@ -383,8 +377,7 @@ def test_a_checkout_through_nginx_gunicorn_postgresql_and_redis(layout):
     [delivery] = layout.webhooks
     event = Webhook(SECRET).verify(delivery.body, delivery.headers)
     assert (event["type"], event["data"]["request_id"]) == ("order.paid", request_id)
-    # The receiver records the delivery before it answers; the worker logs the attempt once
-    # the answer is in and recorded: wait for that line rather than race it.
+    # The worker logs its attempt once the receiver has answered and the attempt is stored.
     while not (attempt_lines := logged_attempts(layout.worker_log)):
         assert time.monotonic() < deadline, layout.worker_log.read_text()
         time.sleep(0.1)
@@ -428,3 +421,9 @@ def test_a_checkout_through_nginx_gunicorn_postgresql_and_redis(layout):
         if line.startswith("checkout_") and "_bucket" not in line
     ]
     print("\n".join(excerpt))
+
+
+def logged_attempts(worker_log: Path) -> list[dict]:
+    """Return the worker's `webhook_attempt` lines logged so far."""
+    lines = [json.loads(line) for line in worker_log.read_text().splitlines() if line[:1] == "{"]
+    return [line for line in lines if line["event"] == "webhook_attempt"]

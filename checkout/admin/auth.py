@@ -15,11 +15,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, redirect, request, session, url_for
-from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
-from checkout.admin.models import AdminAccount
+from checkout.admin import repository
 from checkout.extensions import db
 
 SESSION_KEY = "admin"
@@ -79,8 +78,7 @@ def _account_key() -> str:
 
 def _session_version() -> int | None:
     """Return the version a session must carry to be valid (None before the first sign-in)."""
-    query = select(AdminAccount.session_version).where(AdminAccount.account == _account_key())
-    return db.session.execute(query).scalar()
+    return repository.session_version(_account_key())
 
 
 def _ensure_account() -> int:
@@ -89,7 +87,7 @@ def _ensure_account() -> int:
     if version is not None:
         return version
     try:
-        db.session.execute(insert(AdminAccount).values(account=_account_key(), session_version=1))
+        repository.insert_account(_account_key())
         db.session.commit()
     except IntegrityError:  # a sign-in on another worker created it first
         db.session.rollback()
@@ -108,11 +106,7 @@ def log_in() -> None:
 
 def log_out() -> None:
     """End the admin session and revoke every cookie issued for the account until now."""
-    db.session.execute(
-        update(AdminAccount)
-        .where(AdminAccount.account == _account_key())
-        .values(session_version=AdminAccount.session_version + 1)
-    )
+    repository.bump_session_version(_account_key())
     db.session.commit()
     session.pop(SESSION_KEY, None)
 

@@ -14,6 +14,7 @@ from wtforms import SearchField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from checkout import catalogue, rules
+from checkout.admin.repository import CheckoutFilter
 from checkout.checkout_input import CheckoutRequest, InvalidCheckout, read_checkout_request
 from checkout.models import CheckoutStatus
 from checkout.money import AmountError, parse_amount
@@ -43,6 +44,24 @@ class CheckoutFilterForm(FlaskForm):
         self.status.choices = [(ANY, "Any status")] + [
             (status.value, status.value.capitalize()) for status in CheckoutStatus
         ]
+
+    def to_filter(self) -> CheckoutFilter:
+        """Return the filter the fields describe (call after `validate`): a field in error
+        filters nothing."""
+
+        status = None if self.status.errors else self.status.data
+        return CheckoutFilter(
+            status=CheckoutStatus(status) if status else None,
+            login=_term(self.login),
+            metadata=_term(self.metadata),
+        )
+
+
+def _term(field: SearchField) -> str | None:
+    """Return a search field's term, or None when it is empty or in error."""
+    if field.errors:
+        return None
+    return (field.data or "").strip() or None
 
 
 class PaymentLinkForm(FlaskForm):

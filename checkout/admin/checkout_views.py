@@ -9,43 +9,20 @@ from __future__ import annotations
 import segno
 from flask import abort, redirect, render_template, request, url_for
 from markupsafe import Markup
-from sqlalchemy import Text, cast, select
 from werkzeug.wrappers import Response
 
 from checkout import checkouts
+from checkout.admin import repository
 from checkout.admin.checkout_forms import CheckoutFilterForm, PaymentLinkForm
 from checkout.admin.views import bp
-from checkout.extensions import db
-from checkout.models import Checkout
 from checkout.objects import checkout_url
-
-PER_PAGE = 50
-
-
-def filtered_checkouts(form: CheckoutFilterForm):
-    """Return the query for the checkouts the filter describes, newest first."""
-    query = select(Checkout).order_by(Checkout.id.desc())
-    if form.status.data:
-        query = query.where(Checkout.status == form.status.data)
-    if form.login.data and not form.login.errors:
-        query = query.where(Checkout.site_login.icontains(form.login.data.strip(), autoescape=True))
-    if form.metadata.data and not form.metadata.errors:
-        # The JSON as text: finds a key or a value, on SQLite and PostgreSQL alike.
-        term = form.metadata.data.strip()
-        query = query.where(cast(Checkout.meta, Text).icontains(term, autoescape=True))
-    return query
 
 
 @bp.get("/checkouts")
 def checkouts_list() -> str:
     form = CheckoutFilterForm(request.args)
     form.validate()
-    page = db.paginate(
-        filtered_checkouts(form),
-        page=request.args.get("page", 1, type=int),
-        per_page=PER_PAGE,
-        error_out=False,
-    )
+    page = repository.page_of_checkouts(form.to_filter(), request.args.get("page", 1, type=int))
     filter_args = {name: value for name, value in request.args.items() if name != "page" and value}
     return render_template("admin/checkouts.html", form=form, page=page, filter_args=filter_args)
 
@@ -72,8 +49,7 @@ def new_checkout() -> Response | tuple[str, int]:
     if form.is_submitted():
         checkout_request = form.checkout_request() if form.validate() else None
         if checkout_request is not None:
-            checkout = checkouts.create_checkout(checkout_request)
-            db.session.commit()
+            checkout = checkouts.create_payment_link(checkout_request)
             return redirect(url_for("admin.checkout_detail", checkout_id=checkout.public_id), 303)
         return render_template("admin/checkout_new.html", form=form), 422
     return render_template("admin/checkout_new.html", form=form), 200

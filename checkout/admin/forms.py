@@ -11,7 +11,7 @@ from wtforms import BooleanField, DateField, PasswordField, SearchField, SelectF
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from checkout import catalogue
-from checkout.admin.queries import OrderFilter, is_searchable
+from checkout.admin.repository import OrderFilter, is_searchable
 from checkout.models import OrderStatus
 
 ANY = ""

@@ -8,13 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
-
 from checkout.callback_replay import replay_of
-from checkout.extensions import db
 from checkout.models import CallbackOutcome, CallbackRecord, Order, OrderEvent
+from checkout.repository import callbacks as stored_callbacks
+from checkout.repository import orders as stored_orders
 from checkout.webhooks.models import WebhookAttempt, WebhookEvent
-from checkout.webhooks.outbox import events_of_order
+from checkout.webhooks.repository import events_of_order
 
 EVENT_TITLES = {
     "created": "Order created",
@@ -99,16 +98,10 @@ def order_timeline(order: Order) -> list[TimelineEntry]:
     Callbacks that named the order but were refused before it was looked up (a bad
     signature, say) are included: they are part of what happened to it.
     """
-    events = db.session.scalars(select(OrderEvent).where(OrderEvent.order_id == order.id))
-    callbacks = db.session.scalars(
-        select(CallbackRecord).where(
-            or_(CallbackRecord.order_id == order.id, CallbackRecord.request_id == order.request_id)
-        )
-    )
-    entries = [event_entry(event) for event in events]
+    entries = [event_entry(event) for event in stored_orders.events_of(order)]
     if not any(entry.event.kind == "created" for entry in entries):
         entries.append(TimelineEntry(at=order.created_at, title=EVENT_TITLES["created"]))
-    entries += [callback_entry(record) for record in callbacks]
+    entries += [callback_entry(record) for record in stored_callbacks.naming(order)]
     for webhook in events_of_order(order.id):
         entries.append(webhook_entry(webhook))
         entries += [attempt_entry(webhook, attempt) for attempt in webhook.attempt_log]

@@ -18,9 +18,9 @@ from flask import (
 from werkzeug.wrappers import Response
 
 from checkout import client_address
-from checkout.admin import auth, export, queries, timeline
+from checkout.admin import auth, export, repository, timeline
 from checkout.admin.forms import LoginForm, OrderFilterForm
-from checkout.admin.queries import MAX_PAGE
+from checkout.admin.repository import MAX_PAGE
 from checkout.extensions import limiter
 from checkout.models import Order, utcnow
 from checkout.orders import get_order
@@ -88,8 +88,8 @@ def orders() -> tuple[str, int]:
     return render_template(
         "admin/orders.html",
         form=form,
-        page=queries.page_of_orders(order_filter, page_number()),
-        totals=queries.paid_totals(order_filter),
+        page=repository.page_of_orders(order_filter, page_number()),
+        totals=repository.paid_totals(order_filter),
         filter_args=filter_args(),
     ), status
 
@@ -115,7 +115,7 @@ def export_csv() -> Response:
             f"{form[name].label.text}: {' '.join(errors)}" for name, errors in form.errors.items()
         )
         abort(400, description=f"The filters are not valid — {problems}")
-    lines = export.iter_csv(queries.iter_orders(form.to_filter()))
+    lines = export.iter_csv(repository.iter_orders(form.to_filter()))
     filename = f"orders-{utcnow():%Y%m%d-%H%M%S}.csv"
     return Response(
         stream_with_context(lines),

@@ -11,6 +11,7 @@ from wtforms import SelectChoice, SelectField
 
 from checkout.admin.views import bp
 from checkout.webhooks import outbox
+from checkout.webhooks import repository as stored_webhooks
 from checkout.webhooks.models import DeliveryState, EventType
 
 ANY = ""
@@ -32,12 +33,12 @@ class EventFilterForm(FlaskForm):
         + [SelectChoice(item, item.capitalize()) for item in DeliveryState],
     )
 
-    def to_filter(self) -> outbox.EventFilter:
+    def to_filter(self) -> stored_webhooks.EventFilter:
         """Return the filter the valid fields describe (a field in error filters nothing)."""
         self.validate()
         event_type = None if self.type.errors else self.type.data
         state = None if self.state.errors else self.state.data
-        return outbox.EventFilter(
+        return stored_webhooks.EventFilter(
             type=EventType(event_type) if event_type else None,
             state=DeliveryState(state) if state else None,
         )
@@ -53,7 +54,7 @@ def filter_args() -> dict[str, Any]:
 @bp.get("/webhooks")
 def webhooks() -> str:
     form = EventFilterForm(request.args)
-    page = outbox.page_of_events(form.to_filter(), request.args.get("page", 1, type=int))
+    page = stored_webhooks.page_of_events(form.to_filter(), request.args.get("page", 1, type=int))
     return render_template(
         "admin/webhooks.html",
         form=form,
@@ -77,7 +78,7 @@ def resend_webhook(webhook_id: str) -> Response:
     except outbox.EventNotFound:
         abort(404, description="There is no event with this webhook-id.")
     except outbox.EventBusy:
-        event, outcome = outbox.get_event(webhook_id), {"busy": webhook_id}
+        event, outcome = stored_webhooks.find_event(webhook_id), {"busy": webhook_id}
     if request.args.get("back") == "order":
         return redirect(url_for("admin.order_detail", request_id=event.order.request_id), 303)
     return redirect(url_for("admin.webhooks", **outcome, **filter_args()), 303)

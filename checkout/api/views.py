@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, abort, current_app, jsonify, request, url_for
-from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
 from checkout import checkouts, idempotency
@@ -13,10 +12,8 @@ from checkout.api import auth, body
 from checkout.api.openapi import openapi_document
 from checkout.api.problems import Problem, handle_problem
 from checkout.checkout_input import InvalidCheckout, read_checkout_request
-from checkout.extensions import db
 from checkout.idempotency import KeyReused, StoredAnswer
 from checkout.objects import checkout_object, order_object
-from checkout.orders import get_order
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 bp.before_request(auth.require_api_key)
@@ -42,31 +39,27 @@ def never_cache(response: Response) -> Response:
 def create_checkout() -> Response:
     data = body.json_object()
     key = request.headers.get("Idempotency-Key")
-    if key is None:
-        created = new_checkout(data)
-        db.session.commit()
-        return answer(created)
+    if key is not None:
+        try:
+            idempotency.check_key(key)
+        except ValueError as error:
+            raise Problem(400, str(error)) from None
     try:
-        idempotency.check_key(key)
-    except ValueError as error:
-        raise Problem(400, str(error)) from None
-    fingerprint = idempotency.fingerprint(data)
-    stored = replayed(key, fingerprint)
-    if stored is not None:
-        return stored
-    created = new_checkout(data)
-    idempotency.remember(key, fingerprint, created)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        # Another request with this key committed first: it created, we did not.
-        db.session.rollback()
-        return replayed(key, fingerprint)
-    return answer(created)
+        created, replayed = idempotency.create_once(key, data, lambda: new_checkout(data))
+    except KeyReused:
+        raise Problem(
+            422,
+            "This Idempotency-Key was used with a different body; use a new key.",
+            errors={"Idempotency-Key": ["Already used with a different body."]},
+        ) from None
+    response = answer(created)
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
 
 
 def new_checkout(data: dict) -> StoredAnswer:
-    """Create a checkout from the merchant's fields (committed by the caller) and answer 201.
+    """Create a checkout from the merchant's fields (committed by the caller); answer 201.
 
     :raise Problem: 422 naming every field at fault.
     """
@@ -77,26 +70,6 @@ def new_checkout(data: dict) -> StoredAnswer:
     checkout = checkouts.create_checkout(checkout_request)
     # Spelled as jsonify spells the GET answers, so a checkout reads the same everywhere.
     return StoredAnswer(201, current_app.json.dumps(checkout_object(checkout)))
-
-
-def replayed(key: str, fingerprint: str) -> Response | None:
-    """Return the answer stored for a key, or None when the key is new.
-
-    :raise Problem: 422 when the key came with another body.
-    """
-    try:
-        stored = idempotency.stored_answer(key, fingerprint)
-    except KeyReused:
-        raise Problem(
-            422,
-            "This Idempotency-Key was used with a different body; use a new key.",
-            errors={"Idempotency-Key": ["Already used with a different body."]},
-        ) from None
-    if stored is None:
-        return None
-    response = answer(stored)
-    response.headers["Idempotent-Replayed"] = "true"
-    return response
 
 
 def answer(stored: StoredAnswer) -> Response:
@@ -117,12 +90,9 @@ def get_checkout(checkout_id: str) -> Response:
 
 @bp.get("/orders/<request_id:request_id>")
 def get_order_object(request_id: str) -> Response:
-    order = get_order(request_id)
+    order = checkouts.current_order(request_id)
     if order is None:
         abort(404, description="There is no order with this request_id.")
-    if order.checkout is not None:
-        checkouts.expire_if_due(order.checkout)
-        db.session.refresh(order)
     return jsonify(order_object(order))
 
 

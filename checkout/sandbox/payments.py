@@ -5,11 +5,12 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from checkout.extensions import db
 from checkout.models import utcnow
+from checkout.repository import reload
+from checkout.sandbox import repository
 from checkout.sandbox.models import SandboxPayment, SandboxState
 from checkout.sandbox.validation import TokenRequestError
 
@@ -18,12 +19,12 @@ MAX_KEY_LENGTH = 64
 
 def find(key: str) -> SandboxPayment | None:
     """Return the payment a hosted-form key opens, or None."""
-    return db.session.get(SandboxPayment, key) if len(key) <= MAX_KEY_LENGTH else None
+    return repository.find(key) if len(key) <= MAX_KEY_LENGTH else None
 
 
 def find_by_request_id(request_id: str) -> SandboxPayment | None:
     """Return the payment the merchant asked for under this request_id, or None."""
-    return db.session.scalar(select(SandboxPayment).where(SandboxPayment.request_id == request_id))
+    return repository.find_by_request_id(request_id)
 
 
 def register(params: dict[str, Any]) -> SandboxPayment:
@@ -33,11 +34,10 @@ def register(params: dict[str, Any]) -> SandboxPayment:
     """
     payment = find_by_request_id(params["request_id"])
     if payment is None:
-        payment = SandboxPayment(
-            key=secrets.token_urlsafe(24), request_id=params["request_id"], params=params
-        )
-        db.session.add(payment)
         try:
+            payment = repository.insert_payment(
+                secrets.token_urlsafe(24), params["request_id"], params
+            )
             db.session.commit()
             return payment
         except IntegrityError:  # the same request_id, registered meanwhile by a twin request
@@ -55,15 +55,8 @@ def close(payment: SandboxPayment, state: SandboxState) -> bool:
 
     :return: whether this call decided it (and so must send the callback).
     """
-    decided = (
-        db.session.execute(
-            update(SandboxPayment)
-            .where(SandboxPayment.key == payment.key, SandboxPayment.state == SandboxState.OPEN)
-            .values(state=state, decided_at=utcnow())
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        == 1
-    )
+    decided = repository.decide(payment, state, utcnow())
     db.session.commit()
-    db.session.refresh(payment)
+    if not decided:
+        reload(payment)  # decided by another request: show its outcome
     return decided

@@ -99,7 +99,13 @@ class _Watchdog:
 
 
 class _Watched:
-    """A connection pool that hands the connection it lends to the request's deadline."""
+    """A connection pool that hands the connection it lends to the request's deadline.
+
+    urllib3 has no public hook for the connection a request gets, so this overrides its
+    pool's `_get_conn`: the one private name of urllib3 we use, in this one place. The
+    deadline test (`test_the_total_time_out_bounds_an_answer_that_trickles`) fails if an
+    upgrade changes it.
+    """
 
     def _get_conn(self, timeout: float | None = None) -> Any:
         connection = super()._get_conn(timeout)  # type: ignore[misc]

@@ -11,6 +11,7 @@ from flask.cli import AppGroup
 
 from checkout.commands import printable, when
 from checkout.webhooks import outbox
+from checkout.webhooks import repository as stored_webhooks
 from checkout.webhooks.models import DeliveryState, EventType, WebhookEvent
 from checkout.webhooks.worker import Worker
 
@@ -35,14 +36,14 @@ def event_line(event: WebhookEvent) -> str:
 @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
 def list_command(event_type: str | None, state: str | None, limit: int) -> None:
     """List events, newest first, with their delivery state."""
-    event_filter = outbox.EventFilter(
+    event_filter = stored_webhooks.EventFilter(
         type=EventType(event_type) if event_type else None,
         state=DeliveryState(state) if state else None,
     )
     click.echo(
         f"{'CREATED':<23}  {'WEBHOOK-ID':<30}  {'TYPE':<13}  {'STATE':<9}  TRY  ORDER  LAST ANSWER"
     )
-    for event in outbox.first_events(event_filter, limit):
+    for event in stored_webhooks.first_events(event_filter, limit):
         click.echo(event_line(event))
 
 

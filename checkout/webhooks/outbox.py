@@ -1,7 +1,5 @@
-"""The outbox's statements: write an event, claim it, record attempts, resend, look it up.
-
-Every change here is a compare-and-set the database decides, so any number of workers on
-any number of machines share the outbox without two of them making the same attempt.
+"""The outbox service: events written with each state change, claimed by workers, settled
+by their attempts, resent by operators. Its statements are in `webhooks.repository`.
 """
 
 from __future__ import annotations
@@ -13,27 +11,15 @@ from datetime import datetime, timedelta
 
 import structlog
 from flask import current_app
-from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select, bindparam, insert, or_, select, update
-from sqlalchemy.orm import selectinload
 
 from checkout.extensions import db
 from checkout.models import Order, utcnow
+from checkout.webhooks import repository
 from checkout.webhooks.client import Answer
-from checkout.webhooks.models import DeliveryState, EventType, WebhookAttempt, WebhookEvent
+from checkout.webhooks.models import DeliveryState, EventType, WebhookEvent
 from checkout.webhooks.payload import event_body
 
 log = structlog.get_logger(__name__)
-
-PER_PAGE = 50
-
-INSERT_EVENT = insert(WebhookEvent.__table__)
-INSERT_ATTEMPT = insert(WebhookAttempt.__table__)
-UPDATE_CLAIMED = (
-    update(WebhookEvent.__table__)
-    .where(WebhookEvent.id == bindparam("match_id"))
-    .where(WebhookEvent.claimed_by == bindparam("match_token"))
-)
 
 
 class EventNotFound(LookupError):
@@ -58,18 +44,15 @@ def enqueue(order: Order, event_type: EventType) -> None:
         return
     now = utcnow()
     webhook_id = new_webhook_id()
-    db.session.connection().execute(
-        INSERT_EVENT,
-        {
-            "webhook_id": webhook_id,
-            "order_id": order.id,
-            "type": event_type,
-            "payload": event_body(event_type, order, now),
-            "created_at": now,
-            "state": DeliveryState.PENDING,
-            "attempts": 0,
-            "next_attempt_at": now,
-        },
+    repository.insert_event(
+        webhook_id=webhook_id,
+        order_id=order.id,
+        type=event_type,
+        payload=event_body(event_type, order, now),
+        created_at=now,
+        state=DeliveryState.PENDING,
+        attempts=0,
+        next_attempt_at=now,
     )
     log.info(
         "webhook_enqueued", webhook_id=webhook_id, type=str(event_type), request_id=order.request_id
@@ -89,37 +72,13 @@ class Claim:
 
 
 def claim_next(worker: str, lease: timedelta, now: datetime | None = None) -> Claim | None:
-    """Claim the event due soonest that nobody holds, and commit the claim.
-
-    On PostgreSQL, `FOR UPDATE SKIP LOCKED` lets concurrent workers pass over each other's
-    rows instead of queueing on them; SQLite has one writer at a time, and the same UPDATE
-    runs whole under its lock. Either way a lapsed claim (its worker died) is taken over.
-    """
+    """Claim the event due soonest that nobody holds, and commit the claim (see
+    `repository.claim_due`)."""
     now = now or utcnow()
-    due = (
-        select(WebhookEvent.id)
-        .where(
-            WebhookEvent.state == DeliveryState.PENDING,
-            WebhookEvent.next_attempt_at <= now,
-            or_(WebhookEvent.claimed_until.is_(None), WebhookEvent.claimed_until < now),
-        )
-        .order_by(WebhookEvent.next_attempt_at, WebhookEvent.id)
-        .limit(1)
-        .with_for_update(skip_locked=True)
-        .scalar_subquery()
-    )
     until = now + lease
     # Unique per claim: a worker that outlived its lease cannot settle a later claim.
     token = f"{worker[:48]}#{secrets.token_hex(6)}"
-    statement = (
-        update(WebhookEvent.__table__)
-        .where(WebhookEvent.id == due)
-        .values(claimed_by=token, claimed_until=until)
-        .returning(
-            WebhookEvent.id, WebhookEvent.webhook_id, WebhookEvent.payload, WebhookEvent.attempts
-        )
-    )
-    row = db.session.connection().execute(statement).first()
+    row = repository.claim_due(token, until, now)
     db.session.commit()
     if row is None:
         return None
@@ -141,19 +100,15 @@ def record_attempt(
     are used up. The attempt is always stored; the event changes only while the claim is
     still ours, so a worker that outlived its lease cannot overwrite its successor.
     """
-    connection = db.session.connection()
-    connection.execute(
-        INSERT_ATTEMPT,
-        {
-            "event_id": claim.event_id,
-            "started_at": started_at,
-            "duration_ms": answer.duration_ms,
-            "status_code": answer.status_code,
-            "response": answer.response,
-            "error": answer.error,
-            "worker": worker[:64],
-            "http_request_id": http_request_id,
-        },
+    repository.insert_attempt(
+        event_id=claim.event_id,
+        started_at=started_at,
+        duration_ms=answer.duration_ms,
+        status_code=answer.status_code,
+        response=answer.response,
+        error=answer.error,
+        worker=worker[:64],
+        http_request_id=http_request_id,
     )
     if answer.delivered:
         state, settled = DeliveryState.DELIVERED, {"delivered_at": utcnow()}
@@ -161,17 +116,14 @@ def record_attempt(
         state, settled = DeliveryState.PENDING, {"next_attempt_at": next_attempt_at}
     else:
         state, settled = DeliveryState.FAILED, {"next_attempt_at": None}
-    connection.execute(
-        UPDATE_CLAIMED,
-        {
-            "match_id": claim.event_id,
-            "match_token": claim.token,
-            "state": state,
-            "attempts": claim.attempts + 1,
-            "claimed_by": None,
-            "claimed_until": None,
-            **settled,
-        },
+    repository.settle_claimed(
+        claim.event_id,
+        claim.token,
+        state=state,
+        attempts=claim.attempts + 1,
+        claimed_by=None,
+        claimed_until=None,
+        **settled,
     )
     db.session.commit()
     return state
@@ -183,84 +135,12 @@ def resend(webhook_id: str, now: datetime | None = None) -> WebhookEvent:
     :raise EventNotFound: for an unknown webhook-id.
     :raise EventBusy: while a worker holds the event (it is being delivered right now).
     """
-    now = now or utcnow()
-    result = db.session.connection().execute(
-        update(WebhookEvent.__table__)
-        .where(
-            WebhookEvent.webhook_id == webhook_id,
-            or_(WebhookEvent.claimed_until.is_(None), WebhookEvent.claimed_until < now),
-        )
-        .values(
-            state=DeliveryState.PENDING,
-            attempts=0,
-            next_attempt_at=now,
-            delivered_at=None,
-            claimed_by=None,
-            claimed_until=None,
-        )
-    )
+    reset = repository.reset_unclaimed(webhook_id, now or utcnow())
     db.session.commit()
-    event = get_event(webhook_id)
+    event = repository.find_event(webhook_id)
     if event is None:
         raise EventNotFound(webhook_id)
-    if result.rowcount != 1:
+    if not reset:
         raise EventBusy(webhook_id)
     log.info("webhook_resend", webhook_id=webhook_id)
     return event
-
-
-def get_event(webhook_id: str) -> WebhookEvent | None:
-    """Return the event with this webhook-id, its order and attempts loaded, or None."""
-    query = (
-        select(WebhookEvent)
-        .where(WebhookEvent.webhook_id == webhook_id)
-        .options(selectinload(WebhookEvent.attempt_log), selectinload(WebhookEvent.order))
-        .execution_options(populate_existing=True)
-    )
-    return db.session.scalar(query)
-
-
-def events_of_order(order_id: int) -> list[WebhookEvent]:
-    """Return an order's events with their attempts, oldest first."""
-    query = (
-        select(WebhookEvent)
-        .where(WebhookEvent.order_id == order_id)
-        .options(selectinload(WebhookEvent.attempt_log))
-        .order_by(WebhookEvent.id)
-    )
-    return list(db.session.scalars(query))
-
-
-@dataclass(frozen=True)
-class EventFilter:
-    """Which events to list; an empty field matches every event."""
-
-    type: EventType | None = None
-    state: DeliveryState | None = None
-
-    def select(self) -> Select[tuple[WebhookEvent]]:
-        """Return the filtered events, newest first, with their orders and attempts."""
-        query = select(WebhookEvent).options(
-            selectinload(WebhookEvent.order), selectinload(WebhookEvent.attempt_log)
-        )
-        if self.type:
-            query = query.where(WebhookEvent.type == self.type)
-        if self.state:
-            query = query.where(WebhookEvent.state == self.state)
-        return query.order_by(WebhookEvent.id.desc())
-
-
-def page_of_events(event_filter: EventFilter, page: int) -> Pagination:
-    """Return one page of the filtered events."""
-    return db.paginate(
-        event_filter.select(),
-        page=max(page, 1),
-        per_page=PER_PAGE,
-        max_per_page=PER_PAGE,
-        error_out=False,
-    )
-
-
-def first_events(event_filter: EventFilter, limit: int) -> list[WebhookEvent]:
-    """Return the newest `limit` filtered events."""
-    return list(db.session.scalars(event_filter.select().limit(limit)))

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from flask.testing import FlaskClient
 
-from checkout.admin.queries import MAX_PAGE
+from checkout.admin.repository import MAX_PAGE
 from tests.admin_helpers import CREDENTIALS, listed_request_ids, sign_in
 from tests.conftest import close_app, make_app, make_order
 

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 
-from checkout.admin.queries import PER_PAGE
+from checkout.admin.repository import PER_PAGE
 from checkout.money import format_minor
 from tests.admin_helpers import listed_request_ids
 from tests.conftest import make_order

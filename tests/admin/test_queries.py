@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from checkout.admin.queries import (
+from checkout.admin.repository import (
     PER_PAGE,
     CurrencyTotal,
     OrderFilter,

@@ -1,4 +1,5 @@
-"""Finding orders for people: the filters, pages and totals shared by /admin and the CLI."""
+"""The back office's statements: orders and checkouts found for people (filters, pages,
+totals, shared by /admin and the CLI), and the admin account's session version."""
 
 from __future__ import annotations
 
@@ -7,10 +8,23 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Text,
+    bindparam,
+    cast,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 
+from checkout.admin.models import AdminAccount
 from checkout.extensions import db
-from checkout.models import Order, OrderStatus
+from checkout.models import Checkout, CheckoutStatus, Order, OrderStatus
+from checkout.repository import write
 
 PER_PAGE = 50
 STREAM_BATCH = 500
@@ -127,3 +141,61 @@ def paid_totals(order_filter: OrderFilter) -> list[CurrencyTotal]:
         CurrencyTotal(currency, int(orders), int(amount))
         for currency, orders, amount in db.session.execute(query)
     ]
+
+
+@dataclass(frozen=True)
+class CheckoutFilter:
+    """Which checkouts to show; a field left empty matches every checkout."""
+
+    status: CheckoutStatus | None = None
+    login: str | None = None  # part of the site_login
+    metadata: str | None = None  # part of the metadata's JSON text: a key or a value
+
+    def select(self) -> Select[tuple[Checkout]]:
+        """Return the filtered checkouts, newest first."""
+        query = select(Checkout).order_by(Checkout.id.desc())
+        if self.status:
+            query = query.where(Checkout.status == self.status)
+        if self.login:
+            query = query.where(Checkout.site_login.icontains(self.login, autoescape=True))
+        if self.metadata:
+            # The JSON as text: finds a key or a value, on SQLite and PostgreSQL alike.
+            query = query.where(cast(Checkout.meta, Text).icontains(self.metadata, autoescape=True))
+        return query
+
+
+def page_of_checkouts(checkout_filter: CheckoutFilter, page: int) -> Pagination:
+    """Return one page of the filtered checkouts."""
+    return db.paginate(
+        checkout_filter.select(), page=max(page, 1), per_page=PER_PAGE, error_out=False
+    )
+
+
+SESSION_VERSION = select(AdminAccount.session_version).where(
+    AdminAccount.account == bindparam("account")
+)
+INSERT_ACCOUNT = insert(AdminAccount)
+# Computed by the database: two sign-outs at once both move the version on.
+BUMP_SESSION_VERSION = (
+    update(AdminAccount)
+    .where(AdminAccount.account == bindparam("match_account"))
+    .values(session_version=AdminAccount.session_version + 1)
+)
+
+
+def session_version(account: str) -> int | None:
+    """Return the session version of an admin account, or None before its first sign-in."""
+    return db.session.scalar(SESSION_VERSION, {"account": account})
+
+
+def insert_account(account: str) -> None:
+    """Create an admin account's row at version 1.
+
+    :raise IntegrityError: when a sign-in on another worker created it first.
+    """
+    write(INSERT_ACCOUNT, {"account": account, "session_version": 1})
+
+
+def bump_session_version(account: str) -> None:
+    """Move the account to a new session version: every session issued before is revoked."""
+    write(BUMP_SESSION_VERSION, {"match_account": account})

@@ -1,0 +1,31 @@
+"""Limits are checked by the limited views alone, and the one private name we rely on holds."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from flask_limiter import Limiter
+
+from checkout.extensions import limiter
+from tests.conftest import checkout_data
+
+
+def test_flask_limiter_still_registers_the_hook_we_drop():
+    """If an upgrade renames or moves the app-wide check, this fails instead of the check
+    quietly costing every request again."""
+    app = Flask(__name__)
+    app.config["RATELIMIT_STORAGE_URI"] = "memory://"
+    fresh = Limiter(lambda: "everyone", app=app)
+    assert fresh._check_request_limit in app.before_request_funcs[None]
+
+
+@pytest.mark.parametrize(
+    "app_overrides", [{"RATELIMIT_ENABLED": True, "CHECKOUT_RATE_LIMIT": "2 per minute"}]
+)
+def test_limited_views_are_limited_and_no_other_request_pays_for_it(app, client):
+    assert limiter._check_request_limit not in app.before_request_funcs.get(None, [])
+    page = client.get("/").get_data(as_text=True)
+    answers = [client.post("/", data=checkout_data(page, amount="")).status_code for _ in range(3)]
+    assert answers == [422, 422, 429]
+    # The pages that are not limited stay open.
+    assert [client.get("/healthz").status_code for _ in range(5)] == [200] * 5
