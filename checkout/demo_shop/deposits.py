@@ -1,7 +1,7 @@
 """The shop's deposits: one per submitted form, credited once, whatever the webhooks repeat.
 
-Every change is a compare-and-set the database decides, so duplicate or concurrent
-deliveries (and several workers) cannot credit a deposit twice.
+Every change is a compare-and-set the database decides (`repository`), so duplicate or
+concurrent deliveries (and several workers) cannot credit a deposit twice.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from checkout.demo_shop import repository
 from checkout.demo_shop.models import Deposit, DepositStatus, WebhookOutcome
 from checkout.extensions import db
 from checkout.models import utcnow
@@ -29,7 +29,7 @@ class FormReused(Exception):
 
 def find(public_id: str) -> Deposit | None:
     """Return the deposit with this public id, or None."""
-    return db.session.scalar(select(Deposit).where(Deposit.public_id == public_id))
+    return repository.deposit_by_public_id(public_id)
 
 
 def start(login: str, amount: int, currency: str, form_key: str) -> Deposit:
@@ -37,22 +37,26 @@ def start(login: str, amount: int, currency: str, form_key: str) -> Deposit:
 
     :raise FormReused: when the form's key was used for another amount or currency.
     """
-    deposit = _by_form_key(form_key)
+    deposit = repository.deposit_by_form_key(form_key)
     if deposit is None:
-        deposit = Deposit(
-            public_id=secrets.token_urlsafe(16),
-            form_key=form_key,
-            login=login,
-            amount=amount,
-            currency=currency,
-        )
-        db.session.add(deposit)
+        now = utcnow()
         try:
+            deposit = repository.insert_deposit(
+                public_id=secrets.token_urlsafe(16),
+                form_key=form_key,
+                login=login,
+                amount=amount,
+                currency=currency,
+                status=DepositStatus.STARTING,
+                needs_review=False,
+                created_at=now,
+                updated_at=now,
+            )
             db.session.commit()
             return deposit
         except IntegrityError:  # the same form, posted twice at once: the other one won
             db.session.rollback()
-            deposit = _by_form_key(form_key)
+            deposit = repository.deposit_by_form_key(form_key)
     if deposit is None or (deposit.login, deposit.amount, deposit.currency) != (
         login,
         amount,
@@ -62,50 +66,36 @@ def start(login: str, amount: int, currency: str, form_key: str) -> Deposit:
     return deposit
 
 
-def _by_form_key(form_key: str) -> Deposit | None:
-    return db.session.scalar(select(Deposit).where(Deposit.form_key == form_key))
-
-
 def opened(deposit: Deposit, checkout_id: str, url: str) -> None:
     """Keep the checkout made for a deposit; the user is now sent to pay it."""
-    _set(
+    repository.update_deposit_in_status(
         deposit,
-        Deposit.status.in_([DepositStatus.STARTING, DepositStatus.ERROR]),
+        [DepositStatus.STARTING, DepositStatus.ERROR],
+        utcnow(),
         status=DepositStatus.OPEN,
         checkout_id=checkout_id,
         checkout_url=url,
         note=None,
     )
+    db.session.commit()
 
 
 def could_not_start(deposit: Deposit, reason: str) -> None:
     """Record why no checkout could be made (the form may be posted again)."""
-    _set(deposit, Deposit.status == DepositStatus.STARTING, status=DepositStatus.ERROR, note=reason)
-
-
-def _set(deposit: Deposit, condition: Any, **values: Any) -> bool:
-    """Change a deposit if `condition` still holds in the database; commit; refresh it."""
-    changed = _change(deposit, condition, **values)
+    repository.update_deposit_in_status(
+        deposit, [DepositStatus.STARTING], utcnow(), status=DepositStatus.ERROR, note=reason
+    )
     db.session.commit()
-    db.session.refresh(deposit)
-    return changed
 
 
 def balances(login: str) -> list[tuple[str, int]]:
     """Return the user's balance per currency: the sum of their credited deposits."""
-    query = (
-        select(Deposit.currency, func.sum(Deposit.amount))
-        .where(Deposit.login == login, Deposit.credited_at.is_not(None))
-        .group_by(Deposit.currency)
-        .order_by(Deposit.currency)
-    )
-    return [(currency, int(total)) for currency, total in db.session.execute(query)]
+    return repository.balances(login)
 
 
 def recent(login: str, limit: int = RECENT) -> list[Deposit]:
     """Return the user's newest deposits."""
-    query = select(Deposit).where(Deposit.login == login).order_by(Deposit.id.desc()).limit(limit)
-    return list(db.session.scalars(query))
+    return repository.recent_deposits(login, limit)
 
 
 def apply_event(event_type: str, order: Mapping[str, Any]) -> tuple[WebhookOutcome, str]:
@@ -118,31 +108,22 @@ def apply_event(event_type: str, order: Mapping[str, Any]) -> tuple[WebhookOutco
     """
     checkout_id = order.get("checkout_id")
     deposit = (
-        db.session.scalar(select(Deposit).where(Deposit.checkout_id == checkout_id))
-        if isinstance(checkout_id, str)
-        else None
+        repository.deposit_by_checkout_id(checkout_id) if isinstance(checkout_id, str) else None
     )
     if deposit is None:
         return WebhookOutcome.NOT_OURS, "no deposit of this shop made this order's checkout"
     request_id = order.get("request_id") if isinstance(order.get("request_id"), str) else None
     amount = format_minor(deposit.amount, deposit.currency)
+    now = utcnow()
     if event_type == "order.paid":
         asked = (deposit.amount, deposit.currency, deposit.login)
         if (order.get("amount"), order.get("currency"), order.get("site_login")) != asked:
-            _change(
-                deposit,
-                Deposit.credited_at.is_(None),
-                status=DepositStatus.FLAGGED,
-                needs_review=True,
-                note="paid, but not the amount, currency or user this deposit asked for",
+            repository.flag_deposit(
+                deposit, "paid, but not the amount, currency or user this deposit asked for", now
             )
             return WebhookOutcome.MISMATCH, f"not credited: the order is not the {amount} asked"
-        credited = _change(
-            deposit,
-            Deposit.credited_at.is_(None),
-            status=DepositStatus.CREDITED,
-            credited_at=utcnow(),
-            request_id=request_id,
+        credited = repository.update_uncredited_deposit(
+            deposit, now, status=DepositStatus.CREDITED, credited_at=now, request_id=request_id
         )
         if credited:
             return WebhookOutcome.CREDITED, f"credited {amount} to {deposit.login}"
@@ -150,36 +131,11 @@ def apply_event(event_type: str, order: Mapping[str, Any]) -> tuple[WebhookOutco
     if event_type in ("order.failed", "order.expired"):
         status = DepositStatus.FAILED if event_type == "order.failed" else DepositStatus.EXPIRED
         # A paid deposit stays paid; a failed one may still be paid by a retry on its checkout.
-        changed = _change(
-            deposit, Deposit.credited_at.is_(None), status=status, request_id=request_id
-        )
-        if changed:
+        if repository.update_uncredited_deposit(deposit, now, status=status, request_id=request_id):
             return WebhookOutcome.RECORDED, f"deposit of {amount} marked {status}"
         return WebhookOutcome.RECORDED, f"deposit of {amount} stays credited"
     if event_type == "order.flagged":
-        _change(
-            deposit,
-            Deposit.id == deposit.id,
-            status=case(
-                (Deposit.credited_at.is_(None), DepositStatus.FLAGGED.value),
-                else_=Deposit.status,
-            ),
-            needs_review=True,
-            note="the checkout flagged this payment for review (order status: "
-            f"{order.get('status')})",
-        )
+        note = f"the checkout flagged this payment for review (order status: {order.get('status')})"
+        repository.flag_deposit(deposit, note, now)
         return WebhookOutcome.RECORDED, f"deposit of {amount} held for review"
     return WebhookOutcome.RECORDED, f"event type {event_type!r} needs nothing from the shop"
-
-
-def _change(deposit: Deposit, condition: Any, **values: Any) -> bool:
-    """Change a deposit if `condition` still holds in the database, without committing."""
-    return (
-        db.session.execute(
-            update(Deposit)
-            .where(Deposit.id == deposit.id, condition)
-            .values(updated_at=utcnow(), **values)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        == 1
-    )

@@ -13,15 +13,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
 from checkout import safe_json, safe_text
-from checkout.demo_shop import deposits
-from checkout.demo_shop.models import HandledEvent, ReceivedWebhook, WebhookOutcome
+from checkout.demo_shop import deposits, repository
+from checkout.demo_shop.models import ReceivedWebhook, WebhookOutcome
 from checkout.extensions import db
+from checkout.models import utcnow
 
 SIGNATURE_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
 KEPT_HEADERS = ("content-type", "user-agent", *SIGNATURE_HEADERS)
@@ -50,34 +50,34 @@ def receive(body: bytes, headers: Mapping[str, str], secret: str) -> Receipt:
         text = verify(body, headers, secret)
     except Refused as refusal:
         return finish(record, Receipt(WebhookOutcome.BAD_SIGNATURE, str(refusal), 400))
-    record.verified = True
     try:
         webhook_id, event_type, order = read_event(headers, text)
     except Refused as refusal:
-        return finish(record, Receipt(WebhookOutcome.UNREADABLE, str(refusal), 400))
-    record.event_type = event_type
-    db.session.add(HandledEvent(webhook_id=webhook_id))
+        receipt = Receipt(WebhookOutcome.UNREADABLE, str(refusal), 400)
+        return finish(record, receipt, verified=True)
     try:
-        db.session.flush()
+        repository.insert_handled(webhook_id, utcnow())
     except IntegrityError:
         db.session.rollback()
-        record = db.session.get(ReceivedWebhook, record.id)
-        record.verified, record.event_type = True, event_type
         detail = "this webhook-id was handled already: nothing done again"
-        return finish(record, Receipt(WebhookOutcome.DUPLICATE, detail, 200))
+        receipt = Receipt(WebhookOutcome.DUPLICATE, detail, 200)
+        return finish(record, receipt, verified=True, event_type=event_type)
     outcome, detail = deposits.apply_event(event_type, order)
-    return finish(record, Receipt(outcome, detail, 200))
+    receipt = Receipt(outcome, detail, 200)
+    return finish(record, receipt, verified=True, event_type=event_type)
 
 
 def store(body: bytes, headers: Mapping[str, str]) -> ReceivedWebhook:
     """Record the delivery as it came, before anything else is done with it. Commits."""
     kept = {name: bounded(headers.get(name)) for name in KEPT_HEADERS if headers.get(name)}
-    record = ReceivedWebhook(
+    record = repository.insert_webhook(
+        received_at=utcnow(),
         webhook_id=bounded(headers.get("webhook-id"), MAX_WEBHOOK_ID),
         headers=json.dumps(kept, ensure_ascii=False),
         body=safe_text.decode_body(body),
+        verified=False,
+        outcome=WebhookOutcome.RECEIVED,
     )
-    db.session.add(record)
     db.session.commit()
     return record
 
@@ -129,15 +129,24 @@ def read_event(headers: Mapping[str, str], text: str) -> tuple[str, str, Mapping
     return webhook_id, event["type"][:32], event["data"]
 
 
-def finish(record: ReceivedWebhook, receipt: Receipt) -> Receipt:
+def finish(
+    record: ReceivedWebhook,
+    receipt: Receipt,
+    verified: bool = False,
+    event_type: str | None = None,
+) -> Receipt:
     """Write what was done on the delivery's record, and commit it with the change."""
-    record.outcome = receipt.outcome
-    record.detail = receipt.detail
+    repository.update_webhook(
+        record,
+        verified=verified,
+        event_type=event_type,
+        outcome=receipt.outcome,
+        detail=receipt.detail,
+    )
     db.session.commit()
     return receipt
 
 
 def latest(limit: int = PANEL_SIZE) -> list[ReceivedWebhook]:
     """Return the newest deliveries, for the "Webhooks received" panel."""
-    query = select(ReceivedWebhook).order_by(ReceivedWebhook.id.desc()).limit(limit)
-    return list(db.session.scalars(query))
+    return repository.latest_webhooks(limit)

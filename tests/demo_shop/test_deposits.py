@@ -17,6 +17,7 @@ from checkout.expiry import expire_stale_orders
 from checkout.extensions import db
 from checkout.models import Checkout, IdempotencyKey
 from checkout.webhooks import outbox
+from checkout.webhooks import repository as webhook_events
 from config import DEV_MERCHANT_API_KEY
 from tests.conftest import LiveServer
 from tests.demo_shop.shop_helpers import (
@@ -245,7 +246,7 @@ def test_a_webhook_resent_under_its_webhook_id_credits_nothing_again(shop, user)
     made = the_deposit(shop)
     wait_for(lambda: deposit_status(shop, made.public_id)["credited"])
     with shop.app.app_context():
-        (event,) = outbox.first_events(outbox.EventFilter(), 1)
+        (event,) = webhook_events.first_events(webhook_events.EventFilter(), 1)
         outbox.resend(event.webhook_id)
     assert handled(shop, 2) == ["order.paid:credited", "order.paid:duplicate"]
     assert balances(user, shop) == ["KZT\u00a090.00"]
