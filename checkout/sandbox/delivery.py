@@ -70,9 +70,9 @@ def merchant_callback_url(config: Mapping[str, Any], site_url: str | None = None
     the site at `site_url` (the merchant's success_url, or the request's own host).
     """
     if config.get("SANDBOX_CALLBACK_URL"):
-        return config["SANDBOX_CALLBACK_URL"]
+        return str(config["SANDBOX_CALLBACK_URL"])
     if config.get("PUBLIC_BASE_URL"):
-        return config["PUBLIC_BASE_URL"].rstrip("/") + CALLBACK_PATH
+        return str(config["PUBLIC_BASE_URL"]).rstrip("/") + CALLBACK_PATH
     if site_url:
         parts = urlsplit(site_url)
         return f"{parts.scheme}://{parts.netloc}{CALLBACK_PATH}"
