@@ -61,9 +61,9 @@ audit() {  # audit NAME PATH
     --chrome-flags="$CHROME_FLAGS" --output=json --output-path="$WORK/$1.json"
 }
 
-REQUEST_ID=$("$PYTHON" scripts/lighthouse_steps.py new-order "$BASE")
+REQUEST_ID=$("$PYTHON" -m scripts.lighthouse_steps new-order "$BASE")
 audit form /
 audit pay "/pay/$REQUEST_ID"
-"$PYTHON" scripts/lighthouse_steps.py pay "$BASE" "$REQUEST_ID"
+"$PYTHON" -m scripts.lighthouse_steps pay "$BASE" "$REQUEST_ID"
 audit order "/orders/$REQUEST_ID"
-"$PYTHON" scripts/lighthouse_steps.py scores "$WORK/form.json" "$WORK/pay.json" "$WORK/order.json"
+"$PYTHON" -m scripts.lighthouse_steps scores "$WORK/form.json" "$WORK/pay.json" "$WORK/order.json"

@@ -1,8 +1,8 @@
 """The steps of scripts/lighthouse.sh that speak HTTP or read Lighthouse's reports.
 
-  python scripts/lighthouse_steps.py new-order BASE_URL      → prints the new request_id
-  python scripts/lighthouse_steps.py pay BASE_URL REQUEST_ID → pays it in the sandbox
-  python scripts/lighthouse_steps.py scores REPORT.json...   → prints scores, failing audits
+  python -m scripts.lighthouse_steps new-order BASE_URL      → prints the new request_id
+  python -m scripts.lighthouse_steps pay BASE_URL REQUEST_ID → pays it in the sandbox
+  python -m scripts.lighthouse_steps scores REPORT.json...   → prints scores, failing audits
 
 Orders are made the way a customer makes them: the real form (with its CSRF and submission
 tokens) and the embedded sandbox's hosted form, over HTTP.

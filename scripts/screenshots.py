@@ -1,6 +1,6 @@
 """Regenerate the README's screenshots: form, pay page with the sandbox form, paid page.
 
-Usage: `.venv/bin/python scripts/screenshots.py [output-folder]` (default docs/screenshots).
+Usage: `.venv/bin/python -m scripts.screenshots [output-folder]` (default docs/screenshots).
 Runs the app with the embedded sandbox on a temporary SQLite database and drives Debian's
 Chromium through the real journey, at desktop and at phone width.
 """
@@ -15,12 +15,11 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from app import create_app
+from config import TestingConfig
+from scripts.browser import launch
 
-from app import create_app  # noqa: E402
-from config import TestingConfig  # noqa: E402
-from scripts.browser import launch  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 
