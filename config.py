@@ -19,7 +19,7 @@ DEV_MERCHANT_API_KEY = "dev-merchant-api-key"
 DEV_WEBHOOK_SECRET = "whsec_Y2FjdHVzLWNoZWNrb3V0LWRlbW8td2ViaG9vay1rZXk="
 DEFAULT_WEBHOOK_RETRY_DELAYS = "5,300,1800,7200,18000,36000,36000"
 
-# Gateway status words → our order states (DESIGN §5); GATEWAY_STATUS_MAP adds or overrides.
+# Gateway status words → our order states (docs/callbacks.md); GATEWAY_STATUS_MAP adds or overrides.
 DEFAULT_STATUS_MAP = {
     **dict.fromkeys(["success", "paid", "completed", "approved"], "paid"),
     **dict.fromkeys(

@@ -163,7 +163,7 @@ class CheckoutStatus(StrEnum):
 
 
 class Checkout(Model):
-    """A payment the merchant's server prepared for its customer (Checkouts API, §8.1).
+    """A payment the merchant's server prepared for its customer (the Checkouts API, docs/api.md).
 
     A column left empty is chosen by the customer on the checkout's page.
     """

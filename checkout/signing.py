@@ -1,6 +1,6 @@
 """Signatures of gateway messages: pure functions, one pluggable scheme per gateway setup.
 
-Every scheme signs the same canonical string (DESIGN §4):
+Every scheme signs the same canonical string (docs/callbacks.md):
 
 1. every field but `signature`; a field whose value is JSON `null` or `""` is left out;
 2. each value rendered once, the same way for every sender:

@@ -1,4 +1,4 @@
-"""The Checkouts API's routes (DESIGN §8.1): create and read checkouts, read orders."""
+"""The Checkouts API's routes (docs/api.md): create and read checkouts, read orders."""
 
 from __future__ import annotations
 

@@ -50,7 +50,7 @@ def callback_fields(
     method: str | None = None,
     amount: int | None = None,
 ) -> dict[str, Any]:
-    """Return the signed callback the gateway sends about a payment (fields of DESIGN §5)."""
+    """Return the signed callback the gateway sends about a payment (see docs/callbacks.md)."""
     fields = {
         "request_id": params["request_id"],
         "invoice_id": "sbx-" + params["request_id"],

@@ -13,7 +13,7 @@ from checkout.models import Order, utcnow
 
 
 class EventType(StrEnum):
-    """What happened to an order, as the merchant's server is told (DESIGN §8.2)."""
+    """What happened to an order, as the merchant's server is told (docs/webhooks.md)."""
 
     PAID = "order.paid"
     FAILED = "order.failed"
