@@ -1,4 +1,4 @@
-"""Regenerate the README's screenshots: form, pay page with the sandbox form, paid page.
+"""Regenerate the screenshots of the README and docs/: form, pay page, paid page.
 
 Usage: `.venv/bin/python -m scripts.screenshots [output-folder]` (default docs/screenshots).
 Runs the app with the embedded sandbox on a temporary SQLite database and drives Debian's
