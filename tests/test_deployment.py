@@ -377,10 +377,11 @@ def test_a_checkout_through_nginx_gunicorn_postgresql_and_redis(layout):
     [delivery] = layout.webhooks
     event = Webhook(SECRET).verify(delivery.body, delivery.headers)
     assert (event["type"], event["data"]["request_id"]) == ("order.paid", request_id)
-    worker_lines = [
-        json.loads(line) for line in layout.worker_log.read_text().splitlines() if line[:1] == "{"
-    ]
-    [attempt_line] = [line for line in worker_lines if line["event"] == "webhook_attempt"]
+    # The worker logs its attempt once the receiver has answered and the attempt is stored.
+    while not (attempt_lines := logged_attempts(layout.worker_log)):
+        assert time.monotonic() < deadline, layout.worker_log.read_text()
+        time.sleep(0.1)
+    [attempt_line] = attempt_lines
     assert attempt_line["status"] == 200 and NGINX_ID.fullmatch(attempt_line["http_request_id"])
 
     # The rate limit counted in Redis.
@@ -420,3 +421,9 @@ def test_a_checkout_through_nginx_gunicorn_postgresql_and_redis(layout):
         if line.startswith("checkout_") and "_bucket" not in line
     ]
     print("\n".join(excerpt))
+
+
+def logged_attempts(worker_log: Path) -> list[dict]:
+    """Return the worker's `webhook_attempt` lines logged so far."""
+    lines = [json.loads(line) for line in worker_log.read_text().splitlines() if line[:1] == "{"]
+    return [line for line in lines if line["event"] == "webhook_attempt"]
