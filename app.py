@@ -27,7 +27,7 @@ from checkout import (
     webhooks,
 )
 from checkout.extensions import csrf, db, migrate
-from config import Config, config_from_env
+from config import Config, ConfigError, config_from_env
 
 log = structlog.get_logger("checkout.config")
 
@@ -42,18 +42,26 @@ OPTIONAL_PLUGINS = ("checkout.demo_shop",)
 def create_app(
     config_class: type[Config] | None = None, test_config: dict[str, Any] | None = None
 ) -> Flask:
-    """Create and configure the checkout app."""
+    """Create and configure the checkout app.
+
+    :raise SystemExit: naming the setting at fault, when any step finds bad configuration.
+    """
     app = Flask(__name__, instance_relative_config=True)
-    configure(app, config_class or config_from_env(), test_config)
-    configure_logger(app)
-    register_extensions(app)
-    register_url_converters(app)
-    register_blueprints(app)
-    register_errorhandlers(app)
-    register_template_filters(app)
-    register_commands(app)
-    register_plugins(app)
-    create_schema(app)
+    try:
+        configure(app, config_class or config_from_env(), test_config)
+        configure_logger(app)
+        register_extensions(app)
+        register_url_converters(app)
+        register_blueprints(app)
+        register_errorhandlers(app)
+        register_template_filters(app)
+        register_commands(app)
+        register_plugins(app)
+        create_schema(app)
+    except ConfigError as error:
+        # Every check raises ConfigError; this is the one place it stops the process, with
+        # a line an operator reads at start-up (gunicorn, flask run) instead of a traceback.
+        raise SystemExit(f"Configuration error: {error}") from None
     return app
 
 
@@ -63,10 +71,7 @@ def configure(app: Flask, config_class: type[Config], test_config: dict[str, Any
     app.config.from_object(config_class)
     if test_config:
         app.config.from_mapping(test_config)
-    try:
-        config_checks.check(app.config)
-    except config_checks.ConfigError as error:
-        raise SystemExit(f"Configuration error: {error}") from None
+    config_checks.check(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
     if not app.config["SQLALCHEMY_DATABASE_URI"]:
         path = os.path.join(app.instance_path, "checkout.sqlite3")

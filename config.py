@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 DEV_SECRET_KEY = "dev-only-secret-key-change-me"
 DEV_GATEWAY_SECRET = "sandbox-secret"
@@ -18,7 +19,7 @@ DEV_MERCHANT_API_KEY = "dev-merchant-api-key"
 DEV_WEBHOOK_SECRET = "whsec_Y2FjdHVzLWNoZWNrb3V0LWRlbW8td2ViaG9vay1rZXk="
 DEFAULT_WEBHOOK_RETRY_DELAYS = "5,300,1800,7200,18000,36000,36000"
 
-# Gateway status words → our order states (DESIGN §5); GATEWAY_STATUS_MAP adds or overrides.
+# Gateway status words → our order states (docs/callbacks.md); GATEWAY_STATUS_MAP adds or overrides.
 DEFAULT_STATUS_MAP = {
     **dict.fromkeys(["success", "paid", "completed", "approved"], "paid"),
     **dict.fromkeys(
@@ -29,6 +30,10 @@ DEFAULT_STATUS_MAP = {
 }
 
 DEFAULT_CURRENCIES = "KZT,RUB,UZS,AZN,UAH,TRY,BRL,INR,IDR,USD,EUR"
+
+
+class ConfigError(ValueError):
+    """A setting is missing or wrong; the message names it and says what to do."""
 
 
 def env(name: str, default: str | None = None) -> str | None:
@@ -81,7 +86,7 @@ class Config:
     # restart SQLAlchemy discards the whole pool on the first error, so each worker fails
     # at most one request (callbacks are delivered again; pages are retried). Operators
     # who prefer the ping set DATABASE_POOL_PRE_PING=1.
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {
         "pool_pre_ping": env_bool("DATABASE_POOL_PRE_PING", False),
         "pool_recycle": 1800,
         # A failed statement's error would quote its parameters — a callback's body and
@@ -219,9 +224,12 @@ CONFIGS: dict[str, type[Config]] = {
 
 
 def config_from_env() -> type[Config]:
-    """Return the config class named by `APP_ENV`."""
-    name = env("APP_ENV", "development")
+    """Return the config class named by `APP_ENV`.
+
+    :raise ConfigError: for a name that is not one of them.
+    """
+    name = env("APP_ENV") or "development"
     try:
         return CONFIGS[name]
     except KeyError:
-        raise SystemExit(f"APP_ENV must be one of {', '.join(CONFIGS)}, not {name!r}") from None
+        raise ConfigError(f"APP_ENV must be one of {', '.join(CONFIGS)}, not {name!r}") from None

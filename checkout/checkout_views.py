@@ -11,7 +11,7 @@ from flask import Blueprint, abort, current_app, render_template
 from flask_babel import gettext
 from werkzeug.wrappers import Response
 
-from checkout import catalogue, checkouts, i18n, submissions
+from checkout import catalogue, checkouts, i18n, rules, submissions
 from checkout.checkouts import CheckoutClosed
 from checkout.extensions import limiter
 from checkout.forms import CheckoutForm
@@ -43,7 +43,7 @@ def checkout_or_404(checkout_id: str) -> Checkout:
 def fixed_values(checkout: Checkout) -> dict[str, str]:
     """Return the form fields the merchant fixed, with the values the form would hold."""
     values = {"site_login": checkout.site_login}
-    if checkout.amount is not None:
+    if checkout.amount is not None and checkout.currency:
         values["amount"] = format_plain(checkout.amount, checkout.currency)
     for name in ("currency", "method", "bank_app", "language"):
         if getattr(checkout, name):
@@ -54,8 +54,8 @@ def fixed_values(checkout: Checkout) -> dict[str, str]:
 def checkout_form(checkout: Checkout, posted: bool) -> CheckoutForm:
     """Return the checkout form, posted or blank, holding the merchant's fixed values."""
     form = CheckoutForm() if posted else CheckoutForm(formdata=None)
-    if not posted and form.currency.choices:
-        form.currency.data = form.currency.choices[0][0]
+    if not posted and rules.offered_currencies():
+        form.currency.data = rules.offered_currencies()[0]
     for name, value in fixed_values(checkout).items():
         form[name].data = value  # whatever was posted for it
     return form
@@ -65,7 +65,7 @@ def fixed_summary(checkout: Checkout, form: CheckoutForm) -> list[tuple[str, str
     """Return the merchant's fixed values as the customer reads them, label first."""
     locale = i18n.locale_code()
     rows = [(form.site_login.label.text, checkout.site_login)]
-    if checkout.amount is not None:
+    if checkout.amount is not None and checkout.currency:
         rows.append((form.amount.label.text, i18n.money(checkout.amount, checkout.currency)))
     elif checkout.currency:
         rows.append((form.currency.label.text, catalogue.currency_label(checkout.currency, locale)))
@@ -128,18 +128,19 @@ def submit_checkout_page(checkout_id: str) -> Response | tuple[str, int]:
     form = checkout_form(checkout, posted=True)
     if not form.validate():
         return render_page(checkout, form, 422, invalid_form_message(form))
+    values = form.valid_values()
     details = CheckoutDetails(
-        amount=checkout.amount if checkout.amount is not None else form.amount_minor,
-        currency=checkout.currency or form.currency.data,
-        method=checkout.method or form.method.data or None,
-        language=checkout.language or form.language.data,
-        bank_app=checkout.bank_app or form.chosen_bank_app,
+        amount=checkout.amount if checkout.amount is not None else values.amount,
+        currency=checkout.currency or values.currency,
+        method=checkout.method or values.method,
+        language=checkout.language or values.language,
+        bank_app=checkout.bank_app or values.bank_app,
         site_login=checkout.site_login,
         customer_type=checkout.customer_type,
     )
     try:
         order, created = checkouts.start_order(
-            checkout, details, submissions.submission_key(form.submission_token.data)
+            checkout, details, submissions.submission_key(values.submission_token)
         )
     except SubmissionConflict:
         message = gettext(

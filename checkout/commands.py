@@ -46,7 +46,7 @@ def parse_duration(text: str) -> timedelta:
     return duration
 
 
-class Duration(click.ParamType):
+class Duration(click.ParamType[timedelta, Any]):
     """A click parameter for a duration such as `30m`."""
 
     name = "duration"
@@ -60,7 +60,7 @@ class Duration(click.ParamType):
             self.fail(str(error), param, ctx)
 
 
-class Moment(click.ParamType):
+class Moment(click.ParamType[datetime, Any]):
     """A click parameter for a UTC time: an ISO date or date-time, or a duration ago (`2h`).
 
     With `end_of_day`, a bare date means the end of that day, so `--until 2026-05-31`
@@ -293,7 +293,7 @@ def replay_command(callback_id: int) -> None:
         raise click.ClickException(f"No stored callback #{callback_id}.") from None
     if result.outcome == CallbackOutcome.ERROR:
         raise click.ClickException(
-            f"callback #{callback_id} could not be processed ({printable(result.message)}); "
+            f"callback #{callback_id} could not be processed ({printable(result.message or '')}); "
             f"the attempt is stored as #{result.record.id} with outcome error."
         )
     message = f" ({printable(result.message)})" if result.message else ""
@@ -317,9 +317,8 @@ def export_command(output: str, **options: Any) -> None:
     """Export the filtered orders as CSV."""
     lines = export.iter_csv(admin_repository.iter_orders(make_filter(**options)))
     if output == "-":
-        stream = click.get_text_stream("stdout")
         for line in lines:
-            stream.write(line)
+            click.echo(line, nl=False)
         return
     rows = -1  # the header is not an order
     with open(output, "w", encoding="utf-8", newline="") as file:

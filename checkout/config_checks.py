@@ -23,6 +23,7 @@ from config import (
     DEV_SECRET_KEY,
     DEV_SITE_ID,
     DEV_WEBHOOK_SECRET,
+    ConfigError,
 )
 
 ORDER_STATES = {"pending", "paid", "failed", "expired"}
@@ -37,10 +38,6 @@ MIN_GATEWAY_SECRET_LENGTH = 16
 MIN_METRICS_TOKEN_LENGTH = 32
 # A signed callback alone takes a few hundred bytes: below this, genuine ones get 413.
 MIN_CALLBACK_BYTES = 1024
-
-
-class ConfigError(ValueError):
-    """A setting is missing or wrong; the message names it and says what to do."""
 
 
 # Settings read as whole numbers, by the environment variable an operator sets.
@@ -248,7 +245,7 @@ def check_production_webhooks(config: Mapping[str, Any]) -> None:
 
 def per_process_limits(config: Mapping[str, Any]) -> bool:
     """Tell whether each process counts the rate limits on its own."""
-    return config["RATELIMIT_STORAGE_URI"].startswith("memory://")
+    return str(config["RATELIMIT_STORAGE_URI"]).startswith("memory://")
 
 
 def check_rate_limit_storage(config: Mapping[str, Any]) -> None:

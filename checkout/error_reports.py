@@ -8,12 +8,11 @@ signature value left anywhere in the event, breadcrumbs and exception texts incl
 
 from __future__ import annotations
 
-from typing import Any
-
 import sentry_sdk
 from flask import Flask
 from sentry_sdk.integrations.flask import FlaskIntegration
 from sentry_sdk.integrations.logging import ignore_logger
+from sentry_sdk.types import Event, Hint
 
 from checkout import logs
 
@@ -27,7 +26,7 @@ class Scrubber:
     def __init__(self, masker: logs.SecretMasker) -> None:
         self.masker = masker
 
-    def __call__(self, event: dict[str, Any], _hint: dict[str, Any]) -> dict[str, Any]:
+    def __call__(self, event: Event, _hint: Hint) -> Event:
         request = event.get("request")
         if isinstance(request, dict):
             request.pop("data", None)
@@ -39,7 +38,8 @@ class Scrubber:
                     for name, value in headers.items()
                     if name.lower() not in CREDENTIAL_HEADERS and "signature" not in name.lower()
                 }
-        return self.masker.mask_value(event)
+        masked: Event = self.masker.mask_value(event)
+        return masked
 
 
 def init_app(app: Flask) -> None:

@@ -3,7 +3,7 @@
 - `pending` for too long → `expired`: the customer had the gateway's form and left.
 - `created` for too long → `failed`: an order is `created` only while its obtain_token call
   runs, which ends within GATEWAY_TIMEOUT; one still there was abandoned mid-call (its
-  process died), so no payment key was ever had — the `created → failed` of DESIGN §5.
+  process died), so no payment key was ever had — the `created → failed` of docs/callbacks.md.
 
 Both are compare-and-set: a callback that moved the order first wins, and a success that
 arrives later still marks it paid (money received wins).

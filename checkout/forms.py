@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext, lazy_gettext
@@ -14,6 +15,19 @@ from checkout import catalogue, i18n, rules
 from checkout.money import AmountError, parse_amount
 
 NO_METHOD = ""
+
+
+@dataclass(frozen=True)
+class ValidValues:
+    """What a form that passed `validate()` holds, each value in its checked type."""
+
+    amount: int
+    currency: str
+    method: str | None
+    language: str
+    bank_app: str | None
+    site_login: str
+    submission_token: str
 
 
 class CheckoutForm(FlaskForm):
@@ -36,8 +50,8 @@ class CheckoutForm(FlaskForm):
 
     amount_minor: int | None = None
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[no-untyped-call]  # FlaskForm is unannotated
         locale = i18n.locale_code()
         self.currency.choices = [
             (code, catalogue.currency_label(code, locale)) for code in rules.offered_currencies()
@@ -87,6 +101,24 @@ class CheckoutForm(FlaskForm):
     def chosen_bank_app(self) -> str | None:
         """The bank app, kept only for methods that use one."""
         return self.bank_app.data if catalogue.method_needs_bank_app(self.method.data) else None
+
+    def valid_values(self) -> ValidValues:
+        """Return the values that `validate()` checked, so no caller handles a missing one.
+
+        :raise RuntimeError: when the form has not passed `validate()` (a caller's bug).
+        """
+        amount, login, token = self.amount_minor, self.site_login.data, self.submission_token.data
+        if self.errors or amount is None or login is None or token is None:
+            raise RuntimeError("valid_values() needs a form that passed validate()")
+        return ValidValues(
+            amount=amount,
+            currency=self.currency.data,
+            method=self.method.data or None,
+            language=self.language.data,
+            bank_app=self.chosen_bank_app,
+            site_login=login,
+            submission_token=token,
+        )
 
 
 def checked(rule: Callable[..., Any], *values: Any) -> Any:

@@ -16,7 +16,7 @@ from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import requests
 import urllib3
@@ -90,7 +90,7 @@ class TokenRequest:
     fail_url: str | None = None
     additional_fields: dict[str, str] | None = field(default=None)
 
-    def fields(self) -> dict:
+    def fields(self) -> dict[str, Any]:
         """Return the JSON body's fields without the signature, empty ones left out."""
         return {name: value for name, value in asdict(self).items() if value not in (None, "")}
 
@@ -105,7 +105,7 @@ class TokenAnswer:
 
 def open_url(browser_base_url: str, key: str) -> str:
     """Return the URL of the gateway's hosted form for a payment key."""
-    return browser_base_url.rstrip("/") + OPEN_PATH.format(key=requests.utils.quote(key, safe=""))
+    return browser_base_url.rstrip("/") + OPEN_PATH.format(key=quote(key, safe=""))
 
 
 def host_of(url: str) -> str:
@@ -150,7 +150,7 @@ class GatewayClient:
             # A gateway may echo what it received: the reason is logged and stored.
             raise error.without(self.secret, body[signing.SIGNATURE_FIELD]) from None
 
-    def _ask(self, body: dict) -> TokenAnswer:
+    def _ask(self, body: dict[str, Any]) -> TokenAnswer:
         if not all(_is_positive(value) for value in (self.connect_timeout, self.total_timeout)):
             raise GatewayError(
                 "gateway time-outs must be positive seconds, not "
@@ -167,7 +167,7 @@ class GatewayClient:
             )
         return self._read_answer(answer)
 
-    def _within_deadline(self, body: dict) -> RawAnswer:
+    def _within_deadline(self, body: dict[str, Any]) -> RawAnswer:
         """Run the HTTP exchange in a helper thread; wait for it until the deadline only.
 
         Socket time-outs bound each read, not their sum: a gateway trickling its answer a
@@ -190,7 +190,7 @@ class GatewayClient:
         except TimeoutError:
             raise GatewayError("gateway timed out", kind=Failure.TIMEOUT) from None
 
-    def _exchange(self, body: dict, deadline: float) -> RawAnswer:
+    def _exchange(self, body: dict[str, Any], deadline: float) -> RawAnswer:
         try:
             # A 3xx is no answer: following it would re-send the signed body elsewhere.
             with self.session.post(

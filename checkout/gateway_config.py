@@ -7,6 +7,7 @@ HTTP at the address the sandbox registers (see `checkout.sandbox`).
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
@@ -22,7 +23,7 @@ def public_base_url() -> str:
     return (current_app.config["PUBLIC_BASE_URL"] or request.host_url).rstrip("/")
 
 
-def public_url(endpoint: str, **values: str) -> str:
+def public_url(endpoint: str, **values: Any) -> str:
     """Return an absolute URL of ours to hand to the gateway."""
     return public_base_url() + url_for(endpoint, **values)
 

@@ -37,7 +37,7 @@ GATEWAY_LANGUAGES: dict[str, str] = {
 LOCALE_NAMES: dict[str, str] = {
     code: next(
         (language.label for language in catalogue.LANGUAGES if language.locale == code),
-        locale.get_display_name(locale).capitalize(),
+        (locale.get_display_name(locale) or code).capitalize(),
     )
     for code, locale in LOCALES.items()
 }

@@ -72,7 +72,8 @@ class SecretMasker:
         return self.mask(str(value))
 
     def __call__(self, _logger: WrappedLogger, _name: str, event_dict: EventDict) -> EventDict:
-        return self.mask_value(event_dict)
+        masked: EventDict = self.mask_value(event_dict)
+        return masked
 
 
 def shared_processors() -> list[Processor]:
@@ -139,7 +140,8 @@ def new_request_id() -> str:
 
 def current_request_id() -> str | None:
     """Return the id of the request being served, if any (None in CLI commands)."""
-    return g.get("http_request_id")
+    request_id: str | None = g.get("http_request_id")
+    return request_id
 
 
 def start_request() -> None:

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 from flask import Blueprint, Flask, abort, current_app, request
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client.metrics_core import Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from werkzeug.wrappers import Response
@@ -25,10 +26,10 @@ bp = Blueprint("metrics", __name__)
 class _Collected(Collector):
     """A collector that yields metrics gathered beforehand, to add them to a registry."""
 
-    def __init__(self, families: Iterable) -> None:
+    def __init__(self, families: Iterable[Metric]) -> None:
         self.families = list(families)
 
-    def collect(self) -> Iterable:
+    def collect(self) -> Iterable[Metric]:
         return self.families
 
 

@@ -7,11 +7,12 @@ import base64
 import secrets
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from checkout.extensions import db
+from checkout.extensions import Model
 
 
 def utcnow() -> datetime:
@@ -65,7 +66,7 @@ class CallbackOutcome(StrEnum):
 LIVE_ORDER = text("status IN ('created', 'pending')")
 
 
-class Order(db.Model):
+class Order(Model):
     __tablename__ = "orders"
     # One payment under way per checkout, however many tabs or clicks race to start one:
     # the database refuses a second live order (partial unique index, SQLite and PostgreSQL).
@@ -117,7 +118,7 @@ class Order(db.Model):
         return OrderStatus(self.status)
 
 
-class OrderEvent(db.Model):
+class OrderEvent(Model):
     """One line of an order's timeline: a state change or something worth knowing."""
 
     __tablename__ = "order_events"
@@ -127,13 +128,13 @@ class OrderEvent(db.Model):
     kind: Mapped[str] = mapped_column(String(32))
     from_status: Mapped[str | None] = mapped_column(String(16))
     to_status: Mapped[str | None] = mapped_column(String(16))
-    detail: Mapped[dict | None] = mapped_column(JSON)
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     order: Mapped[Order] = relationship(back_populates="events")
 
 
-class CallbackRecord(db.Model):
+class CallbackRecord(Model):
     """A callback exactly as it arrived, stored before anything acts on it."""
 
     __tablename__ = "callbacks"
@@ -143,7 +144,7 @@ class CallbackRecord(db.Model):
     received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     source_ip: Mapped[str | None] = mapped_column(String(64))
     content_type: Mapped[str | None] = mapped_column(String(255))
-    headers: Mapped[dict | None] = mapped_column(JSON)
+    headers: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     body: Mapped[str] = mapped_column(Text, default="")
     body_truncated: Mapped[bool] = mapped_column(default=False)
     request_id: Mapped[str | None] = mapped_column(String(64))
@@ -161,8 +162,8 @@ class CheckoutStatus(StrEnum):
     EXPIRED = "expired"
 
 
-class Checkout(db.Model):
-    """A payment the merchant's server prepared for its customer (Checkouts API, §8.1).
+class Checkout(Model):
+    """A payment the merchant's server prepared for its customer (the Checkouts API, docs/api.md).
 
     A column left empty is chosen by the customer on the checkout's page.
     """
@@ -183,7 +184,7 @@ class Checkout(db.Model):
     customer_type: Mapped[str] = mapped_column(String(16))
     return_url: Mapped[str | None] = mapped_column(Text)
     # `metadata` is taken on a declarative class; the column keeps the API's name.
-    meta: Mapped[dict | None] = mapped_column("metadata", JSON(none_as_null=True))
+    meta: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSON(none_as_null=True))
     status: Mapped[str] = mapped_column(String(16), default=CheckoutStatus.OPEN, index=True)
     # The order whose payment settled the checkout; set once, by compare-and-set.
     paid_request_id: Mapped[str | None] = mapped_column(String(REQUEST_ID_LENGTH))
@@ -195,7 +196,7 @@ class Checkout(db.Model):
     orders: Mapped[list[Order]] = relationship(back_populates="checkout", order_by="Order.id")
 
 
-class IdempotencyKey(db.Model):
+class IdempotencyKey(Model):
     """The answer given to a create request with an `Idempotency-Key`, replayed on a retry."""
 
     __tablename__ = "idempotency_keys"
@@ -210,7 +211,7 @@ class IdempotencyKey(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
-class HousekeepingTurn(db.Model):
+class HousekeepingTurn(Model):
     """When a periodic chore last started, on any machine: the row its turns are claimed on."""
 
     __tablename__ = "housekeeping_turns"

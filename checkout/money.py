@@ -62,7 +62,7 @@ def parse_amount(text: str, currency: str, max_minor: int | None = None, locale:
     whole = match["whole"].lstrip("0") or "0"
     if len(whole) > MAX_WHOLE_DIGITS:
         raise AmountError(too_large_message(max_minor, currency, locale))
-    minor = int(whole) * 10**exponent + int(fraction.ljust(exponent, "0") or "0")
+    minor: int = int(whole) * 10**exponent + int(fraction.ljust(exponent, "0") or "0")
     if minor <= 0:
         raise AmountError(gettext("The amount must be greater than zero."))
     if max_minor is not None and minor > max_minor:
@@ -113,7 +113,7 @@ def format_minor(minor: int, currency: str, locale: str = "en") -> str:
 @functools.cache
 def currency_pattern(locale: str, digits: int) -> NumberPattern:
     """Return the locale's standard currency pattern with exactly `digits` decimals."""
-    pattern = copy.copy(Locale.parse(locale).currency_formats["standard"])
+    pattern: NumberPattern = copy.copy(Locale.parse(locale).currency_formats["standard"])
     pattern.frac_prec = (digits, digits)
     return pattern
 

@@ -1,4 +1,4 @@
-"""The order and checkout objects of DESIGN §8.1, each built in one place.
+"""The order and checkout objects of the Checkouts API (docs/api.md), each built in one place.
 
 Everything that hands them out (the Checkouts API and the webhooks) builds them here,
 so their shape cannot differ between two places; `checkout/api/openapi.py` describes them.

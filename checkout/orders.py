@@ -70,7 +70,7 @@ def fits_request_id(request_id: str) -> bool:
     return len(request_id) <= REQUEST_ID_LENGTH
 
 
-# The merchant hears of these changes (DESIGN §8.2); `pending` is no news to act on.
+# The merchant hears of these changes (docs/webhooks.md); `pending` is no news to act on.
 WEBHOOK_EVENTS = {
     OrderStatus.PAID: EventType.PAID,
     OrderStatus.FAILED: EventType.FAILED,

@@ -13,6 +13,6 @@ def open_form_customer_type() -> CustomerType:
     A login typed into the open form proves nothing about who is typing, so no login
     makes its order trusted: every such order gets the configured default. Trust comes
     from the merchant's own server, which will pass it in the order's `CheckoutDetails`
-    (the Checkouts API, DESIGN §8).
+    (the Checkouts API, docs/api.md).
     """
     return CustomerType(current_app.config["CUSTOMER_TYPE"])

@@ -44,7 +44,8 @@ def check_site_login(text: str | None) -> str:
 
 def offered_currencies() -> list[str]:
     """Return the currencies this shop offers, as configured."""
-    return current_app.config["CHECKOUT_CURRENCIES"]
+    currencies: list[str] = current_app.config["CHECKOUT_CURRENCIES"]
+    return currencies
 
 
 def check_currency(code: str | None) -> str:

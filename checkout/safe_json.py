@@ -7,6 +7,7 @@ RecursionError, and anything that later walks a deep value (signing, storing) ma
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 # Far deeper than any gateway message; far below the interpreter's recursion limit.
@@ -39,6 +40,7 @@ def too_deep(max_depth: int) -> JSONInputError:
 
 def deeper_than(value: Any, max_depth: int) -> bool:
     """Tell whether arrays and objects nest deeper than `max_depth` (the top one is 1)."""
+    children: Iterable[Any]
     if isinstance(value, dict):
         children = value.values()
     elif isinstance(value, list):

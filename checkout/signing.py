@@ -1,6 +1,6 @@
 """Signatures of gateway messages: pure functions, one pluggable scheme per gateway setup.
 
-Every scheme signs the same canonical string (DESIGN §4):
+Every scheme signs the same canonical string (docs/callbacks.md):
 
 1. every field but `signature`; a field whose value is JSON `null` or `""` is left out;
 2. each value rendered once, the same way for every sender:
@@ -129,7 +129,7 @@ def verify(fields: Mapping[str, Any], secret: str, scheme: str = "hmac-sha256") 
         raise SignatureError("signature does not match")
 
 
-def signed(fields: Mapping[str, Any], secret: str, scheme: str = "hmac-sha256") -> dict:
+def signed(fields: Mapping[str, Any], secret: str, scheme: str = "hmac-sha256") -> dict[str, Any]:
     """Return a copy of `fields` with a valid `signature` added (for senders and tests)."""
     message = {name: value for name, value in fields.items() if name != SIGNATURE_FIELD}
     return {**message, SIGNATURE_FIELD: sign(message, secret, scheme)}

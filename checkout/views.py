@@ -21,7 +21,7 @@ from werkzeug.wrappers import Response
 from wtforms.csrf.core import CSRF
 from wtforms.validators import ValidationError
 
-from checkout import i18n, submissions
+from checkout import i18n, rules, submissions
 from checkout.extensions import limiter
 from checkout.forms import CheckoutForm
 from checkout.gateway import GatewayError, TokenRequest, open_url
@@ -48,7 +48,7 @@ def keep_private(response: Response) -> Response:
 
 
 # The order's state as the customer reads it, e.g. "Order paid" (JSON keeps the codes).
-STATUS_LABELS = {
+STATUS_LABELS: dict[str, Any] = {
     OrderStatus.CREATED: lazy_gettext("created"),
     OrderStatus.PENDING: lazy_gettext("pending"),
     OrderStatus.PAID: lazy_gettext("paid"),
@@ -114,11 +114,11 @@ def blank_form_page() -> str:
     The page's words, its amounts and currency names, the switcher's current language
     and the gateway language chosen by default all follow the locale, so it is the key.
     """
-    cache = current_app.extensions.setdefault("blank_form_pages", {})
+    cache: dict[str, str] = current_app.extensions.setdefault("blank_form_pages", {})
     key = i18n.locale_code()
     if key not in cache or current_app.debug:
         form = CheckoutForm(formdata=None, meta={"csrf_class": CSRFSlot})
-        form.currency.data = form.currency.choices[0][0]
+        form.currency.data = rules.offered_currencies()[0]
         form.submission_token.data = TOKEN_SLOT
         cache[key] = render_template("checkout/form.html", form=form, message=None)
     return cache[key]
@@ -130,19 +130,18 @@ def submit_checkout() -> Response | tuple[str, int]:
     form = CheckoutForm()
     if not form.validate():
         return render_form(form, 422, invalid_form_message(form))
+    values = form.valid_values()
     details = CheckoutDetails(
-        amount=form.amount_minor,
-        currency=form.currency.data,
-        method=form.method.data or None,
-        language=form.language.data,
-        bank_app=form.chosen_bank_app,
-        site_login=form.site_login.data,
+        amount=values.amount,
+        currency=values.currency,
+        method=values.method,
+        language=values.language,
+        bank_app=values.bank_app,
+        site_login=values.site_login,
         customer_type=open_form_customer_type(),
     )
     try:
-        order, created = create_order(
-            details, submissions.submission_key(form.submission_token.data)
-        )
+        order, created = create_order(details, submissions.submission_key(values.submission_token))
     except SubmissionConflict:
         return render_form(
             form,

@@ -1,6 +1,6 @@
 """Render the Checkouts API's OpenAPI description into the reference part of docs/api.md.
 
-    .venv/bin/python scripts/api_docs.py
+    .venv/bin/python -m scripts.api_docs
 
 Everything between the two `reference` markers of docs/api.md is rewritten; the rest (the
 guide and its curl session) is written by hand. tests/test_api_openapi.py fails when the
@@ -10,9 +10,10 @@ page no longer shows the description.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
+
+from checkout.api.openapi import openapi_document
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "api.md"
@@ -109,9 +110,6 @@ def with_reference(text: str, reference: str) -> str:
 
 
 def main() -> None:
-    sys.path.insert(0, str(ROOT))
-    from checkout.api.openapi import openapi_document
-
     document = openapi_document()
     DOC.write_text(with_reference(DOC.read_text(encoding="utf-8"), reference_markdown(document)))
     print(f"wrote {DOC.relative_to(ROOT)} ({len(json.dumps(document))} bytes of description)")

@@ -1,7 +1,7 @@
 """Time the demo loop as a user sees it: from pressing Pay to the shop showing the deposit
 credited, over N runs (default 10), in Chromium against the app as `make demo` runs it.
 
-Usage: `.venv/bin/python scripts/demo_timing.py [runs]`. Each run deposits 90.00 KZT in the
+Usage: `.venv/bin/python -m scripts.demo_timing [runs]`. Each run deposits 90.00 KZT in the
 demo shop, continues to the payment page, presses Pay in the sandbox's form (the clock
 starts), follows "Back to the shop" at once, and stops the clock when the deposit's page
 says "Deposit credited". Development settings throughout: the sandbox's callback, the
@@ -19,11 +19,8 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from scripts.browser import launch  # noqa: E402
-from scripts.screenshots import serve_demo  # noqa: E402
+from scripts.browser import launch
+from scripts.screenshots import serve_demo
 
 TIMEOUT_MS = 30_000
 

@@ -64,15 +64,15 @@ audit() {  # audit NAME PATH
     --chrome-flags="$CHROME_FLAGS" --output=json --output-path="$WORK/$1.json"
 }
 
-REQUEST_ID=$("$PYTHON" scripts/lighthouse_steps.py new-order "$BASE")
+REQUEST_ID=$("$PYTHON" -m scripts.lighthouse_steps new-order "$BASE")
 audit form /
 audit pay "/pay/$REQUEST_ID"
-"$PYTHON" scripts/lighthouse_steps.py pay "$BASE" "$REQUEST_ID"
+"$PYTHON" -m scripts.lighthouse_steps pay "$BASE" "$REQUEST_ID"
 audit order "/orders/$REQUEST_ID"
-read -r CHECKOUT DEPOSIT < <("$PYTHON" scripts/lighthouse_steps.py new-deposit "$BASE")
+read -r CHECKOUT DEPOSIT < <("$PYTHON" -m scripts.lighthouse_steps new-deposit "$BASE")
 audit checkout "$CHECKOUT"
 audit shop /demo-shop/
 audit deposit-waiting "$DEPOSIT"
-"$PYTHON" scripts/lighthouse_steps.py pay-deposit "$BASE" "$CHECKOUT" "$DEPOSIT"
+"$PYTHON" -m scripts.lighthouse_steps pay-deposit "$BASE" "$CHECKOUT" "$DEPOSIT"
 audit deposit "$DEPOSIT"
-"$PYTHON" scripts/lighthouse_steps.py scores "$WORK"/{form,pay,order,checkout,shop,deposit-waiting,deposit}.json
+"$PYTHON" -m scripts.lighthouse_steps scores "$WORK"/{form,pay,order,checkout,shop,deposit-waiting,deposit}.json

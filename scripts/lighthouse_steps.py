@@ -1,12 +1,12 @@
 """The steps of scripts/lighthouse.sh that speak HTTP or read Lighthouse's reports.
 
-  python scripts/lighthouse_steps.py new-order BASE_URL      → prints the new request_id
-  python scripts/lighthouse_steps.py pay BASE_URL REQUEST_ID → pays it in the sandbox
-  python scripts/lighthouse_steps.py new-deposit BASE_URL    → prints the paths of a demo-shop
+  python -m scripts.lighthouse_steps new-order BASE_URL      → prints the new request_id
+  python -m scripts.lighthouse_steps pay BASE_URL REQUEST_ID → pays it in the sandbox
+  python -m scripts.lighthouse_steps new-deposit BASE_URL    → prints the paths of a demo-shop
                                                                deposit's checkout and its page
-  python scripts/lighthouse_steps.py pay-deposit BASE_URL CHECKOUT_PATH DEPOSIT_PATH
+  python -m scripts.lighthouse_steps pay-deposit BASE_URL CHECKOUT_PATH DEPOSIT_PATH
                                                              → pays it, waits for the credit
-  python scripts/lighthouse_steps.py scores REPORT.json...   → prints scores, failing audits
+  python -m scripts.lighthouse_steps scores REPORT.json...   → prints scores, failing audits
 
 Orders are made the way a customer makes them: the real forms (with their CSRF and
 submission tokens) and the embedded sandbox's hosted form, over HTTP.

@@ -1,7 +1,7 @@
-"""Regenerate the README's screenshots: the demo loop (the shop, the payment, the credited
-balance, and one picture of the three), then form, pay page with the sandbox form, paid page.
+"""Regenerate the screenshots of the README and docs/: the demo loop (the shop, the payment,
+the credited balance, and one picture of the three), then form, pay page, paid page.
 
-Usage: `.venv/bin/python scripts/screenshots.py [output-folder]` (default docs/screenshots).
+Usage: `.venv/bin/python -m scripts.screenshots [output-folder]` (default docs/screenshots).
 Runs the app as `make demo` does (development settings, embedded sandbox, the demo shop and
 its webhooks) on a temporary SQLite database and drives Debian's Chromium through the real
 journeys, at desktop and at phone width.
@@ -19,12 +19,11 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from app import create_app
+from config import Config
+from scripts.browser import launch
 
-from app import create_app  # noqa: E402
-from config import Config  # noqa: E402
-from scripts.browser import launch  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 

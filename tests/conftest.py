@@ -43,7 +43,8 @@ settings.load_profile("ci" if os.environ.get("CI") == "true" else "dev")
 
 POSTGRES_HINT = (
     "PostgreSQL tests need TEST_DATABASE_URL, e.g. "
-    "postgresql+psycopg://checkout:checkout@127.0.0.1/checkout_test (CI sets it; see README)"
+    "postgresql+psycopg://checkout:checkout@127.0.0.1/checkout_test "
+    "(CI sets it; see docs/testing.md)"
 )
 
 
@@ -103,7 +104,7 @@ def required_postgres_url() -> str:
 
 REDIS_HINT = (
     "Redis tests need TEST_REDIS_URL, e.g. redis://127.0.0.1:6379/0 "
-    "(apt-get install redis-server; CI sets it; see README)"
+    "(apt-get install redis-server; CI sets it; see docs/testing.md)"
 )
 
 

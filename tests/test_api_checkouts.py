@@ -1,4 +1,4 @@
-"""The Checkouts API (DESIGN §8.1): authentication, creating and reading checkouts and orders,
+"""The Checkouts API (docs/api.md): authentication, creating and reading checkouts and orders,
 and every refusal as an RFC 9457 problem naming the field."""
 
 from __future__ import annotations

@@ -140,6 +140,6 @@ def test_the_description_is_served_without_a_key(client: FlaskClient) -> None:
 
 
 def test_docs_api_md_shows_the_current_description() -> None:
-    """Fails when the description changed without `python scripts/api_docs.py`."""
+    """Fails when the description changed without `python -m scripts.api_docs`."""
     text = Path(DOC).read_text(encoding="utf-8")
     assert with_reference(text, reference_markdown(openapi_document())) == text

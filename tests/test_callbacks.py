@@ -1,4 +1,4 @@
-"""POST /callback: stored first, verified, answered per DESIGN §5, applied once."""
+"""POST /callback: stored first, verified, answered as docs/callbacks.md says, applied once."""
 
 from __future__ import annotations
 

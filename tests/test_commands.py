@@ -116,6 +116,13 @@ def test_export_writes_the_filtered_orders_as_csv(runner, shop, tmp_path):
     ]
 
 
+def test_export_writes_csv_to_standard_output_by_default(runner, shop):
+    result = invoke(runner, "export", "--status", "paid")
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(result.output.splitlines()))
+    assert [row["request_id"] for row in rows] == [shop["alice"]]
+
+
 # expire
 
 

@@ -244,3 +244,12 @@ def test_tampered_submission_token_is_refused(app: Flask, client: FlaskClient, t
     assert response.status_code == 422
     assert "This form is out of date" in response.get_data(as_text=True)
     assert count(app, Order) == 0
+
+
+def test_valid_values_are_only_had_from_a_validated_form(app: Flask) -> None:
+    from checkout.forms import CheckoutForm
+
+    with app.test_request_context("/", method="POST", data={"amount": "10"}):
+        form = CheckoutForm(meta={"csrf": False})
+        with pytest.raises(RuntimeError, match="validate"):
+            form.valid_values()

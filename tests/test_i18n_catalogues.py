@@ -1,6 +1,6 @@
 """The catalogues are complete and compiled: a forgotten extract, translation or compile fails.
 
-The chain checked here is the README's: `pybabel extract` (the .pot has exactly the
+The chain checked here is docs/languages.md's: `pybabel extract` (the .pot has exactly the
 messages in the code and templates), `pybabel update` and translating (every .po has every
 message, translated, none fuzzy, placeholders kept), `pybabel compile` (each committed .mo
 says what its .po says).
@@ -23,7 +23,7 @@ from tests.i18n_helpers import LOCALES as TESTED_LOCALES
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = Path(TRANSLATIONS_DIR)
-# The keywords of the README's `pybabel extract -k lazy_gettext`.
+# The keywords of docs/languages.md's `pybabel extract -k lazy_gettext`.
 KEYWORDS = {**DEFAULT_KEYWORDS, "lazy_gettext": None}
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
 
@@ -70,8 +70,8 @@ def test_template_holds_exactly_the_messages_of_the_code_and_templates() -> None
     """Fails when a string was added or changed without `pybabel extract`."""
     template = ids(read_template())
     current = extracted_ids()
-    assert sorted(map(str, current - template)) == [], "run pybabel extract (see README)"
-    assert sorted(map(str, template - current)) == [], "run pybabel extract (see README)"
+    assert sorted(map(str, current - template)) == [], "run pybabel extract (see docs/languages.md)"
+    assert sorted(map(str, template - current)) == [], "run pybabel extract (see docs/languages.md)"
 
 
 @pytest.mark.parametrize("locale", TESTED_LOCALES)

@@ -1,4 +1,4 @@
-"""Signer test vectors written out by hand (DESIGN §4), and verification edge cases.
+"""Signer test vectors written by hand (canonical string: docs/callbacks.md), and edge cases.
 
 Each vector states the canonical string literally and the expected digest as a literal;
 the digests were computed outside this code base (openssl dgst / md5sum) and are checked

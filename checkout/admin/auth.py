@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response
 
 from checkout.admin import repository
 from checkout.extensions import db
+from config import ConfigError
 
 SESSION_KEY = "admin"
 # A stolen cookie stops working after a working day; people sign in again.
@@ -29,20 +30,20 @@ PUBLIC_ENDPOINTS = frozenset({"admin.login"})
 
 
 def check_config(config: Mapping[str, Any]) -> None:
-    """Stop at start-up when the admin credentials are half set or too weak for production."""
+    """Refuse admin credentials that are half set, or too weak for production.
+
+    :raise ConfigError: naming the setting at fault.
+    """
     username, password = config.get("ADMIN_USERNAME"), config.get("ADMIN_PASSWORD")
     if bool(username) != bool(password):
-        raise SystemExit(
-            "Configuration error: set both ADMIN_USERNAME and ADMIN_PASSWORD, or neither"
-        )
+        raise ConfigError("set both ADMIN_USERNAME and ADMIN_PASSWORD, or neither")
     if (
         password
         and config.get("APP_ENV") == "production"
         and len(password) < MIN_PRODUCTION_PASSWORD
     ):
-        raise SystemExit(
-            "Configuration error: ADMIN_PASSWORD must have at least "
-            f"{MIN_PRODUCTION_PASSWORD} characters in production"
+        raise ConfigError(
+            f"ADMIN_PASSWORD must have at least {MIN_PRODUCTION_PASSWORD} characters in production"
         )
 
 
@@ -91,7 +92,7 @@ def _ensure_account() -> int:
         db.session.commit()
     except IntegrityError:  # a sign-in on another worker created it first
         db.session.rollback()
-    return _session_version()
+    return repository.existing_session_version(_account_key())
 
 
 def log_in() -> None:

@@ -40,7 +40,7 @@ class CheckoutFilterForm(FlaskForm):
     metadata = SearchField("Metadata contains", validators=[Optional(), Length(max=200)])
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, **kwargs)  # type: ignore[no-untyped-call]  # FlaskForm is unannotated
         self.status.choices = [(ANY, "Any status")] + [
             (status.value, status.value.capitalize()) for status in CheckoutStatus
         ]
@@ -81,7 +81,7 @@ class PaymentLinkForm(FlaskForm):
     metadata = TextAreaField("Metadata (JSON object)", validators=[Optional()])
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, **kwargs)  # type: ignore[no-untyped-call]  # FlaskForm is unannotated
         self.currency.choices = [(code, code) for code in rules.offered_currencies()]
         self.method.choices = [(ANY, "Customer chooses")] + [
             (method.code, str(method.label)) for method in catalogue.METHODS
@@ -107,14 +107,15 @@ class PaymentLinkForm(FlaskForm):
             "return_url": (self.return_url.data or "").strip() or None,
             "expires_in": self.expires_in.data,
         }
-        if (self.amount.data or "").strip():
+        amount, metadata = (self.amount.data or "").strip(), (self.metadata.data or "").strip()
+        if amount:
             try:
-                data["amount"] = parse_amount(self.amount.data, self.currency.data or "")
+                data["amount"] = parse_amount(amount, self.currency.data or "")
             except (AmountError, KeyError, ValueError) as error:
                 self.amount.errors = [str(error)]
-        if (self.metadata.data or "").strip():
+        if metadata:
             try:
-                data["metadata"] = json.loads(self.metadata.data)
+                data["metadata"] = json.loads(metadata)
             except ValueError:
                 self.metadata.errors = ['Enter a JSON object, e.g. {"invoice": 17}.']
         try:

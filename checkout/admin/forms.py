@@ -47,7 +47,7 @@ class OrderFilterForm(FlaskForm):
     flagged = BooleanField("Flagged for review only")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, **kwargs)  # type: ignore[no-untyped-call]  # FlaskForm is unannotated
         self.status.choices = [(ANY, "Any status")] + [
             (status.value, status.value.capitalize()) for status in OrderStatus
         ]

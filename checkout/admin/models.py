@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from checkout.extensions import db
+from checkout.extensions import Model
 
 
-class AdminAccount(db.Model):
+class AdminAccount(Model):
     """One configured admin account; a session is valid only while it carries this version.
 
     Signing out bumps the version, so every cookie issued before — a copied one too — stops

@@ -91,7 +91,7 @@ class CurrencyTotal:
     amount: int
 
 
-def select_orders(order_filter: OrderFilter) -> Select[tuple[Order]]:
+def select_orders(order_filter: OrderFilter) -> Select[Order]:
     """Return the filtered orders, newest first."""
     return (
         select(Order)
@@ -151,7 +151,7 @@ class CheckoutFilter:
     login: str | None = None  # part of the site_login
     metadata: str | None = None  # part of the metadata's JSON text: a key or a value
 
-    def select(self) -> Select[tuple[Checkout]]:
+    def select(self) -> Select[Checkout]:
         """Return the filtered checkouts, newest first."""
         query = select(Checkout).order_by(Checkout.id.desc())
         if self.status:
@@ -186,6 +186,12 @@ BUMP_SESSION_VERSION = (
 def session_version(account: str) -> int | None:
     """Return the session version of an admin account, or None before its first sign-in."""
     return db.session.scalar(SESSION_VERSION, {"account": account})
+
+
+def existing_session_version(account: str) -> int:
+    """Return the session version of an admin account whose row is known to exist."""
+    version: int = db.session.execute(SESSION_VERSION, {"account": account}).scalar_one()
+    return version
 
 
 def insert_account(account: str) -> None:

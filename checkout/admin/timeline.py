@@ -99,7 +99,7 @@ def order_timeline(order: Order) -> list[TimelineEntry]:
     signature, say) are included: they are part of what happened to it.
     """
     entries = [event_entry(event) for event in stored_orders.events_of(order)]
-    if not any(entry.event.kind == "created" for entry in entries):
+    if not any(entry.event is not None and entry.event.kind == "created" for entry in entries):
         entries.append(TimelineEntry(at=order.created_at, title=EVENT_TITLES["created"]))
     entries += [callback_entry(record) for record in stored_callbacks.naming(order)]
     for webhook in events_of_order(order.id):

@@ -58,7 +58,7 @@ def login() -> Response | tuple[str, int]:
     if form.is_submitted():
         if not form.validate():
             message, status = "Enter your username and password.", 422
-        elif auth.check_credentials(form.username.data, form.password.data):
+        elif auth.check_credentials(form.username.data or "", form.password.data or ""):
             auth.log_in()
             log.info("admin_login", ip=client_address.current().text)
             return redirect(auth.safe_next(request.args.get("next")), 303)

@@ -7,12 +7,14 @@ from typing import Any
 from flask import abort, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
-from wtforms import SelectChoice, SelectField
+
+# types-WTForms 3.2 predates SelectChoice, which WTForms 3.3 added.
+from wtforms import SelectChoice, SelectField  # type: ignore[attr-defined]
 
 from checkout.admin.views import bp
 from checkout.webhooks import outbox
 from checkout.webhooks import repository as stored_webhooks
-from checkout.webhooks.models import DeliveryState, EventType
+from checkout.webhooks.models import DeliveryState, EventType, WebhookEvent
 
 ANY = ""
 
@@ -72,6 +74,8 @@ def resend_webhook(webhook_id: str) -> Response:
     Answers with the events page, or with the order's page when `?back=order` says the
     button was on its timeline.
     """
+    event: WebhookEvent | None
+    outcome: dict[str, Any]
     try:
         event = outbox.resend(webhook_id)
         outcome = {"resent": webhook_id}
@@ -79,6 +83,6 @@ def resend_webhook(webhook_id: str) -> Response:
         abort(404, description="There is no event with this webhook-id.")
     except outbox.EventBusy:
         event, outcome = stored_webhooks.find_event(webhook_id), {"busy": webhook_id}
-    if request.args.get("back") == "order":
+    if event is not None and request.args.get("back") == "order":
         return redirect(url_for("admin.order_detail", request_id=event.order.request_id), 303)
     return redirect(url_for("admin.webhooks", **outcome, **filter_args()), 303)

@@ -1,4 +1,4 @@
-"""The Checkouts API (DESIGN §8.1): the merchant's server creates checkouts and reads orders.
+"""The Checkouts API (docs/api.md): the merchant's server creates checkouts and reads orders.
 
 JSON in and out, `Authorization: Bearer <MERCHANT_API_KEY>`, errors as problem+json.
 """

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from http import HTTPStatus
 
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.wrappers import Response
 
 PROBLEM_JSON = "application/problem+json"
@@ -49,7 +49,7 @@ class Problem(Exception):
 def from_http_error(error: HTTPException, detail: str) -> Response:
     """Return the problem for an HTTP error raised by Flask or Werkzeug (404, 405, 413...)."""
     headers = {}
-    if error.code == 405 and error.valid_methods:
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
         headers["Allow"] = ", ".join(error.valid_methods)
     return Problem(error.code or 500, detail, headers=headers).response()
 

@@ -1,8 +1,9 @@
-"""The Checkouts API's routes (DESIGN §8.1): create and read checkouts, read orders."""
+"""The Checkouts API's routes (docs/api.md): create and read checkouts, read orders."""
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from flask import Blueprint, abort, current_app, jsonify, request, url_for
 from werkzeug.wrappers import Response
@@ -58,7 +59,7 @@ def create_checkout() -> Response:
     return response
 
 
-def new_checkout(data: dict) -> StoredAnswer:
+def new_checkout(data: dict[str, Any]) -> StoredAnswer:
     """Create a checkout from the merchant's fields (committed by the caller); answer 201.
 
     :raise Problem: 422 naming every field at fault.

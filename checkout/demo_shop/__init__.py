@@ -1,4 +1,4 @@
-"""The demo shop: the merchant's side of the story, on a laptop (DESIGN §8.3).
+"""The demo shop: the merchant's side of the story, on a laptop.
 
 A plug-in: it brings its blueprint, templates, static files, settings, start-up checks and
 tables (with their own migrations) and registers itself here. The checkout never imports
@@ -44,10 +44,7 @@ def init_app(app: Flask) -> None:
     if not app.config["DEMO_SHOP_ENABLED"]:
         return
     webhook_url = settings.default_webhook_url(app.config)
-    try:
-        settings.check(app.config)
-    except settings.ShopConfigError as error:
-        raise SystemExit(f"Configuration error: {error}") from None
+    settings.check(app.config)
     for setting, reason in settings.warnings(app.config):
         log.warning("config_warning", setting=setting, reason=reason)
     if webhook_url:

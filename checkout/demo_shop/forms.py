@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField
@@ -30,8 +31,8 @@ class DepositForm(FlaskForm):
 
     amount_minor: int | None = None
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[no-untyped-call]  # FlaskForm is unannotated
         self.currency.choices = [(code, code) for code in rules.offered_currencies()]
 
     def validate_currency(self, field: SelectField) -> None:
@@ -50,3 +51,12 @@ class DepositForm(FlaskForm):
     def validate_form_key(self, field: HiddenField) -> None:
         if not FORM_KEY.fullmatch(field.data or ""):
             raise ValidationError("This form is out of date: reload the page and try again.")
+
+    def requested(self) -> tuple[int, str, str]:
+        """Return the amount in minor units, the currency and the form's key, once valid.
+
+        :raise ValueError: when the form was not validated.
+        """
+        if self.amount_minor is None:
+            raise ValueError("the deposit form was not validated")
+        return self.amount_minor, str(self.currency.data), str(self.form_key.data)

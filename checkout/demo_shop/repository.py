@@ -90,7 +90,8 @@ def insert_deposit(**values: Any) -> Deposit:
 
     :raise IntegrityError: when its form_key made a deposit meanwhile.
     """
-    return write(INSERT_DEPOSIT, values).scalar_one()
+    deposit: Deposit = write(INSERT_DEPOSIT, values).scalar_one()
+    return deposit
 
 
 def update_deposit_in_status(
@@ -123,7 +124,8 @@ def recent_deposits(login: str, limit: int) -> list[Deposit]:
 
 
 def insert_webhook(**values: Any) -> ReceivedWebhook:
-    return write(INSERT_WEBHOOK, values).scalar_one()
+    record: ReceivedWebhook = write(INSERT_WEBHOOK, values).scalar_one()
+    return record
 
 
 def update_webhook(record: ReceivedWebhook, **values: Any) -> None:

@@ -11,16 +11,12 @@ import os
 from collections.abc import MutableMapping
 from typing import Any
 
-from config import env_bool
+from config import ConfigError, env_bool
 
 RECEIVER_PATH = "/demo-shop/webhooks"
 # Where `flask run` (and so `make demo`) serves the site unless told otherwise.
 DEMO_HOST = "http://127.0.0.1"
 DEMO_PORT = "5000"
-
-
-class ShopConfigError(ValueError):
-    """A setting with which the demo shop would start but never work."""
 
 
 def load(config: MutableMapping[str, Any]) -> None:
@@ -39,23 +35,25 @@ def default_webhook_url(config: MutableMapping[str, Any]) -> str | None:
     """
     if config["APP_ENV"] != "development" or config["MERCHANT_WEBHOOK_URL"]:
         return None
-    base = config["PUBLIC_BASE_URL"] or f"{DEMO_HOST}:{os.environ.get('FLASK_RUN_PORT', DEMO_PORT)}"
-    config["MERCHANT_WEBHOOK_URL"] = base.rstrip("/") + RECEIVER_PATH
-    return config["MERCHANT_WEBHOOK_URL"]
+    port = os.environ.get("FLASK_RUN_PORT", DEMO_PORT)
+    base: str = config["PUBLIC_BASE_URL"] or f"{DEMO_HOST}:{port}"
+    url = base.rstrip("/") + RECEIVER_PATH
+    config["MERCHANT_WEBHOOK_URL"] = url
+    return url
 
 
 def check(config: MutableMapping[str, Any]) -> None:
     """Refuse a shop that could not take a deposit or never hear that one was paid.
 
-    :raise ShopConfigError: naming the setting.
+    :raise ConfigError: naming the setting (create_app stops the process with it).
     """
     if not config["MERCHANT_API_KEY"]:
-        raise ShopConfigError(
+        raise ConfigError(
             "DEMO_SHOP_ENABLED=1 needs MERCHANT_API_KEY: the shop creates checkouts through "
             "the Checkouts API"
         )
     if config["APP_ENV"] == "production" and not config["MERCHANT_WEBHOOK_URL"]:
-        raise ShopConfigError(
+        raise ConfigError(
             "DEMO_SHOP_ENABLED=1 needs MERCHANT_WEBHOOK_URL (https://<this site>/demo-shop/"
             "webhooks): the shop credits a deposit only when the webhook arrives"
         )

@@ -81,23 +81,24 @@ def create_deposit() -> Any:
             form.form_key.data = new_form_key()
             return account_page(form, 422, " ".join(form.form_key.errors))
         return account_page(form, 422, "Please correct the fields below.")
+    amount, currency, form_key = form.requested()
     try:
-        deposit = deposits.start(
-            DEMO_LOGIN, form.amount_minor, form.currency.data, form.form_key.data
-        )
+        deposit = deposits.start(DEMO_LOGIN, amount, currency, form_key)
     except FormReused:
         # A fresh key: the user's values are sent again as a new deposit if they confirm.
         fresh = DepositForm(formdata=None, amount=form.amount.data, currency=form.currency.data)
         message = "This form was already sent with other details. Check them and send it again."
         return account_page(fresh, 409, message)
-    if deposit.checkout_url is None:
+    url = deposit.checkout_url
+    if url is None:
         try:
             created = create_checkout(deposit)
         except merchant_api.MerchantApiError as error:
             deposits.could_not_start(deposit, str(error))
             return account_page(form, 502, f"We could not start your deposit: {error}.")
         deposits.opened(deposit, created.id, created.url)
-    return redirect(deposit.checkout_url, 303)
+        url = created.url
+    return redirect(url, 303)
 
 
 def create_checkout(deposit: Deposit) -> merchant_api.CreatedCheckout:
@@ -160,9 +161,8 @@ def deposit_status(public_id: str) -> Response:
 def receive_webhook() -> tuple[Response, int]:
     """The shop's webhook endpoint (MERCHANT_WEBHOOK_URL points here in development)."""
     request.max_content_length = MAX_WEBHOOK_BYTES
+    headers = {name.lower(): value for name, value in request.headers.items()}
     receipt = receiver.receive(
-        request.get_data(cache=False),
-        request.headers,
-        current_app.config["MERCHANT_WEBHOOK_SECRET"],
+        request.get_data(cache=False), headers, current_app.config["MERCHANT_WEBHOOK_SECRET"]
     )
     return jsonify(outcome=receipt.outcome, detail=receipt.detail), receipt.status

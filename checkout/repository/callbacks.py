@@ -41,7 +41,8 @@ ABOUT_ORDER = select(CallbackRecord).where(
 def insert_record(record: CallbackRecord) -> int:
     """Insert the record as it stands and return its id."""
     values = {column: getattr(record, column) for column in STORED_COLUMNS}
-    return write(INSERT_RECORD, values).scalar_one()
+    record_id: int = write(INSERT_RECORD, values).scalar_one()
+    return record_id
 
 
 def write_findings(record: CallbackRecord) -> None:

@@ -50,7 +50,8 @@ DELETE_KEYS_BEFORE = delete(IdempotencyKey).where(IdempotencyKey.created_at < bi
 
 def insert_checkout(**values: Any) -> Checkout:
     """Insert a checkout and return it."""
-    return write(INSERT_CHECKOUT, values).scalar_one()
+    checkout: Checkout = write(INSERT_CHECKOUT, values).scalar_one()
+    return checkout
 
 
 def find(public_id: str) -> Checkout | None:
@@ -122,4 +123,5 @@ def insert_key(key: str, fingerprint: str, status_code: int, response_body: str)
 def delete_keys_before(cutoff: datetime) -> int:
     """Delete the keys created before `cutoff`; return how many."""
     result: Any = write(DELETE_KEYS_BEFORE, {"cutoff": cutoff})
-    return result.rowcount
+    deleted: int = result.rowcount
+    return deleted

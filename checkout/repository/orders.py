@@ -68,7 +68,8 @@ def insert_order(**values: Any) -> Order:
 
     :raise IntegrityError: when its submission token (or request_id) is taken.
     """
-    return write(INSERT_ORDER, values).scalar_one()
+    order: Order = write(INSERT_ORDER, values).scalar_one()
+    return order
 
 
 def move(order: Order, expected: OrderStatus, **values: Any) -> bool:

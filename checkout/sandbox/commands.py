@@ -7,6 +7,8 @@ amount mismatches and late callbacks.
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 import requests
 from flask import current_app
@@ -70,7 +72,7 @@ def callback_command(request_id: str, status: str, amount: int | None, duplicate
         click.echo(deliver_once(url, fields, timeout=config["GATEWAY_TIMEOUT"]))
 
 
-def deliver_once(url: str, fields: dict, timeout: float) -> str:
+def deliver_once(url: str, fields: dict[str, Any], timeout: float) -> str:
     """POST the callback once and return the merchant's answer as one line.
 
     :raise click.ClickException: when the merchant cannot be reached.

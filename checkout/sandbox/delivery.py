@@ -56,7 +56,7 @@ def callback_body(
     method: str | None = None,
     amount: int | None = None,
 ) -> dict[str, Any]:
-    """Return the callback the gateway sends about a payment (fields of DESIGN §5), unsigned."""
+    """Return the callback the gateway sends about a payment, unsigned (docs/callbacks.md)."""
     fields = {
         "request_id": params["request_id"],
         "invoice_id": "sbx-" + params["request_id"],
@@ -77,7 +77,7 @@ def callback_fields(
     method: str | None = None,
     amount: int | None = None,
 ) -> dict[str, Any]:
-    """Return the signed callback the gateway sends about a payment."""
+    """Return the signed callback the gateway sends about a payment (see docs/callbacks.md)."""
     body = callback_body(params, status, method=method, amount=amount)
     return signing.signed(body, secret, scheme)
 
@@ -89,9 +89,9 @@ def merchant_callback_url(config: Mapping[str, Any], site_url: str | None = None
     the site at `site_url` (the merchant's success_url, or the request's own host).
     """
     if config.get("SANDBOX_CALLBACK_URL"):
-        return config["SANDBOX_CALLBACK_URL"]
+        return str(config["SANDBOX_CALLBACK_URL"])
     if config.get("PUBLIC_BASE_URL"):
-        return config["PUBLIC_BASE_URL"].rstrip("/") + CALLBACK_PATH
+        return str(config["PUBLIC_BASE_URL"]).rstrip("/") + CALLBACK_PATH
     if site_url:
         parts = urlsplit(site_url)
         return f"{parts.scheme}://{parts.netloc}{CALLBACK_PATH}"

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import JSON, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from checkout.extensions import db
+from checkout.extensions import Model
 from checkout.models import utcnow
 
 
@@ -19,14 +20,14 @@ class SandboxState(StrEnum):
     EXPIRED = "expired"
 
 
-class SandboxPayment(db.Model):
+class SandboxPayment(Model):
     """One obtain_token answered by the sandbox; its key opens the hosted form once."""
 
     __tablename__ = "sandbox_payments"
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     request_id: Mapped[str] = mapped_column(String(64), unique=True)
-    params: Mapped[dict] = mapped_column(JSON)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
     state: Mapped[str] = mapped_column(String(16), default=SandboxState.OPEN)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     decided_at: Mapped[datetime | None]

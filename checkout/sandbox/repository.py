@@ -37,7 +37,8 @@ def insert_payment(key: str, request_id: str, params: dict[str, Any]) -> Sandbox
     :raise IntegrityError: when its request_id was registered meanwhile.
     """
     values = {"key": key, "request_id": request_id, "params": params}
-    return write(INSERT_PAYMENT, values).scalar_one()
+    payment: SandboxPayment = write(INSERT_PAYMENT, values).scalar_one()
+    return payment
 
 
 def decide(payment: SandboxPayment, state: SandboxState, now: datetime) -> bool:

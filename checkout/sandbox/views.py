@@ -137,9 +137,10 @@ def decide(key: str) -> Response | Page:
         choice = steps.require_complete(choice)
         if choice.error:
             return render_form(payment, choice, 422)
-        scenario = scenarios.chosen(request.form.get("scenario"), payment.params["amount"])
-        if scenario is None:
+        picked = scenarios.chosen(request.form.get("scenario"), payment.params["amount"])
+        if picked is None:
             return render_form(payment, replace(choice, error="bad_scenario"), 400)
+        scenario = picked
     plan = scenario_plan(payment, scenario, choice.method)
     # One decision per key, even if Pay is pressed twice or in two tabs: only the request
     # that closed the payment sends the callbacks.

@@ -1,4 +1,4 @@
-"""Webhooks to the merchant's server (DESIGN §8.2): an outbox written with each state
+"""Webhooks to the merchant's server (docs/webhooks.md): an outbox written with each state
 change, signed deliveries retried for about a day, workers, and operators' tools."""
 
 from __future__ import annotations

@@ -23,7 +23,9 @@ def event_line(event: WebhookEvent) -> str:
     last = event.attempt_log[-1] if event.attempt_log else None
     outcome = "—"
     if last is not None:
-        outcome = str(last.status_code) if last.status_code is not None else printable(last.error)
+        outcome = (
+            str(last.status_code) if last.status_code is not None else printable(last.error or "")
+        )
     return (
         f"{when(event.created_at)}  {event.webhook_id:<30}  {event.type:<13}  "
         f"{event.state:<9}  {len(event.attempt_log):>3}  {event.order.request_id}  {outcome}"
@@ -68,7 +70,9 @@ def resend_command(webhook_id: str) -> None:
 @click.option("--burst", is_flag=True, help="Exit once nothing is due instead of waiting.")
 def worker_command(burst: bool) -> None:
     """Deliver events and run housekeeping until SIGTERM or Ctrl-C."""
-    worker = Worker(current_app._get_current_object())
+    # The worker's threads need the app itself, not the proxy bound to this context; Flask
+    # types current_app as the app, so the proxy's documented accessor is unknown to mypy.
+    worker = Worker(current_app._get_current_object())  # type: ignore[attr-defined]
 
     def stop(_signum: int, _frame: Any) -> None:
         # Finish the attempt under way and record it, then leave the loop.

@@ -8,12 +8,12 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from checkout.extensions import db
+from checkout.extensions import Model
 from checkout.models import Order, utcnow
 
 
 class EventType(StrEnum):
-    """What happened to an order, as the merchant's server is told (DESIGN §8.2)."""
+    """What happened to an order, as the merchant's server is told (docs/webhooks.md)."""
 
     PAID = "order.paid"
     FAILED = "order.failed"
@@ -29,7 +29,7 @@ class DeliveryState(StrEnum):
     FAILED = "failed"
 
 
-class WebhookEvent(db.Model):
+class WebhookEvent(Model):
     """An event written in the transaction of the change that caused it, until delivered.
 
     `payload` holds the exact body, so every retry and resend sends the same bytes under
@@ -60,7 +60,7 @@ class WebhookEvent(db.Model):
     )
 
 
-class WebhookAttempt(db.Model):
+class WebhookAttempt(Model):
     """One POST to the merchant and what came of it; never the secret or the signature."""
 
     __tablename__ = "webhook_attempts"

@@ -110,6 +110,7 @@ def record_attempt(
         worker=worker[:64],
         http_request_id=http_request_id,
     )
+    settled: dict[str, datetime | None]
     if answer.delivered:
         state, settled = DeliveryState.DELIVERED, {"delivered_at": utcnow()}
     elif next_attempt_at is not None:

@@ -141,7 +141,7 @@ class EventFilter:
     type: EventType | None = None
     state: DeliveryState | None = None
 
-    def select(self) -> Select[tuple[WebhookEvent]]:
+    def select(self) -> Select[WebhookEvent]:
         """Return the filtered events, newest first, with their orders and attempts."""
         query = select(WebhookEvent).options(
             selectinload(WebhookEvent.order), selectinload(WebhookEvent.attempt_log)

@@ -16,6 +16,7 @@ import structlog
 from flask import Flask
 
 from checkout.housekeeping import Housekeeper
+from checkout.webhooks.client import DeliveryClient
 from checkout.webhooks.delivery import client_for, deliver_next
 
 log = structlog.get_logger(__name__)
@@ -61,7 +62,7 @@ class Worker:
             log.info("webhook_worker_stopped", worker=self.name, attempts=attempts)
         return attempts
 
-    def _deliver(self, client) -> bool:
+    def _deliver(self, client: DeliveryClient) -> bool:
         if not self.app.config["MERCHANT_WEBHOOK_URL"]:
             return False
         return deliver_next(client, self.name, self.rng)

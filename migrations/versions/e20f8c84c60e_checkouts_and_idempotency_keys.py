@@ -1,4 +1,4 @@
-"""checkouts and idempotency keys: the Checkouts API (DESIGN §8.1)
+"""checkouts and idempotency keys: the Checkouts API (docs/api.md)
 
 Orders gain checkout_id, with at most one live (created or pending) order per checkout.
 

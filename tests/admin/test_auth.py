@@ -8,7 +8,7 @@ import pytest
 
 from app import create_app
 from checkout.admin import auth
-from config import ProductionConfig, TestingConfig
+from config import ConfigError, ProductionConfig, TestingConfig
 from tests.admin_helpers import CREDENTIALS, PASSWORD, USERNAME, sign_in
 from tests.conftest import PRODUCTION_SETTINGS, close_app, make_app
 
@@ -211,3 +211,18 @@ def test_sign_out_on_one_worker_revokes_the_session_on_every_other(database_url)
     finally:
         close_app(second)
         close_app(first)
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"ADMIN_USERNAME": "merchant"}, "ADMIN_USERNAME and ADMIN_PASSWORD"),
+        (
+            {"ADMIN_USERNAME": "merchant", "ADMIN_PASSWORD": "short", "APP_ENV": "production"},
+            "ADMIN_PASSWORD must have at least",
+        ),
+    ],
+)
+def test_bad_credentials_raise_the_one_configuration_error(settings, message):
+    with pytest.raises(ConfigError, match=message):
+        auth.check_config(settings)

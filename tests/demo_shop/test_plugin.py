@@ -4,6 +4,7 @@ that never imports it."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -24,6 +25,14 @@ from tests.log_helpers import logged
 from tests.webhook_helpers import SECRET
 
 ROOT = Path(__file__).resolve().parents[2]
+ONLY_THIS_COPY = """import sys
+
+sys.meta_path[:] = [
+    finder
+    for finder in sys.meta_path
+    if not getattr(finder, "__module__", "").startswith("__editable__")
+]
+"""
 SHOP_TABLES = {"demo_shop_deposits", "demo_shop_webhooks", "demo_shop_handled_events"}
 SHOP_IN_PRODUCTION = {
     **PRODUCTION_SETTINGS,
@@ -192,6 +201,10 @@ def test_the_checkout_works_with_the_plug_in_deleted(tmp_path):
         if source.is_file():
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(source.read_bytes())
+    # The project is installed editable from the original: its import hook would find the
+    # plug-in there. The copy's interpreters see only the copy.
+    (copy / "sitecustomize.py").write_text(ONLY_THIS_COPY)
+    env = {**os.environ, "PYTHONPATH": str(copy)}
     run = subprocess.run(
         [
             sys.executable,
@@ -206,6 +219,7 @@ def test_the_checkout_works_with_the_plug_in_deleted(tmp_path):
             "tests/test_api_checkouts.py",
         ],
         cwd=copy,
+        env=env,
         capture_output=True,
         text=True,
         timeout=300,
@@ -219,7 +233,11 @@ def test_the_checkout_works_with_the_plug_in_deleted(tmp_path):
             "print(c.get('/').status_code, c.get('/demo-shop/').status_code)",
         ],
         cwd=copy,
-        env={"APP_ENV": "development", "DATABASE_URL": f"sqlite:///{tmp_path / 'dev.sqlite3'}"},
+        env={
+            **env,
+            "APP_ENV": "development",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'dev.sqlite3'}",
+        },
         capture_output=True,
         text=True,
         timeout=60,

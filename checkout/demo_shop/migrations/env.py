@@ -5,6 +5,8 @@ The shop is a plug-in that can be deleted: its schema lives beside it, recorded 
 never know it existed.
 """
 
+from typing import Any
+
 from alembic import context
 from flask import current_app
 
@@ -13,12 +15,12 @@ from checkout.demo_shop.models import ShopBase
 VERSION_TABLE = "demo_shop_alembic_version"
 
 
-def include_name(name, type_, parent_names):
+def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
     """Compare only the shop's tables: the checkout's are its own migrations' business."""
     return type_ != "table" or name in ShopBase.metadata.tables
 
 
-def run_migrations_offline():
+def run_migrations_offline() -> None:
     context.configure(
         url=current_app.extensions["migrate"].db.engine.url,
         target_metadata=ShopBase.metadata,
@@ -29,7 +31,7 @@ def run_migrations_offline():
         context.run_migrations()
 
 
-def run_migrations_online():
+def run_migrations_online() -> None:
     engine = current_app.extensions["migrate"].db.engine
     with engine.connect() as connection:
         context.configure(
