@@ -11,7 +11,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from checkout import catalogue
+from checkout import catalogue, safe_text
 from checkout.admin import export, timeline
 from checkout.admin import repository as admin_repository
 from checkout.admin.repository import OrderFilter
@@ -148,9 +148,7 @@ def make_filter(**options: Any) -> OrderFilter:
 
 def printable(text: str) -> str:
     """Escape control characters so text from outside cannot drive the operator's terminal."""
-    return "".join(
-        char if char.isprintable() or char in "\n\t" else f"\\x{ord(char):02x}" for char in text
-    )
+    return safe_text.escaped(text, keep="\n\t")
 
 
 def when(moment: datetime | None) -> str:

@@ -22,7 +22,7 @@ import requests
 import urllib3
 from flask_babel import lazy_gettext
 
-from checkout import signing
+from checkout import safe_text, signing
 
 TOKEN_PATH = "/api/jsapi/obtain_token/"
 OPEN_PATH = "/api/jsapi/open/{key}/"
@@ -229,7 +229,7 @@ class GatewayClient:
         # The URL goes into a Location header and the database: it must be one line of
         # visible characters that parses as a URL, on a host we allow.
         if not (_is_visible(url) and _parses(url)):
-            raise GatewayError(f"gateway redirect_url is not a URL: {printable(url[:200])}")
+            raise GatewayError(f"gateway redirect_url is not a URL: {safe_text.escaped(url[:200])}")
         parts = urlsplit(url)
         if parts.scheme not in {"http", "https"} or parts.netloc.lower() not in (
             self.allowed_redirect_hosts
@@ -263,8 +263,8 @@ class RawAnswer:
         if isinstance(payload, dict):
             for name in ("error", "message", "detail"):
                 if isinstance(payload.get(name), str):
-                    return printable(payload[name][:200])
-        return printable(self.body[:200].decode("utf-8", errors="replace"))
+                    return safe_text.escaped(payload[name][:200])
+        return safe_text.escaped(self.body[:200].decode("utf-8", errors="replace"))
 
 
 def _read_body(response: requests.Response, deadline: float) -> bytes:
@@ -283,7 +283,9 @@ def _check_key(key: str) -> None:
     if len(key) > MAX_KEY_LENGTH:
         raise GatewayError("gateway key is too long")
     if not key.isprintable():
-        raise GatewayError(f"gateway key has characters that cannot be stored: {printable(key)}")
+        raise GatewayError(
+            f"gateway key has characters that cannot be stored: {safe_text.escaped(key)}"
+        )
 
 
 def _is_positive(seconds: float) -> bool:
@@ -303,8 +305,3 @@ def _parses(url: str) -> bool:
 def _is_visible(text: str) -> bool:
     """Tell whether text is one line of visible characters: no space, control or surrogate."""
     return text.isprintable() and not any(char.isspace() for char in text)
-
-
-def printable(text: str) -> str:
-    """Escape what is not printable, so the text is safe for logs and every database."""
-    return "".join(char if char.isprintable() else ascii(char)[1:-1] for char in text)

@@ -20,3 +20,14 @@ def storable(text: str) -> str:
     if text.isprintable():  # the common case, and printable text holds neither
         return text
     return text.replace(NUL, ESCAPED_NUL).encode("utf-8", errors="backslashreplace").decode()
+
+
+def escaped(text: str, keep: str = "") -> str:
+    """Return text with what is not printable (but the characters in `keep`) as escapes.
+
+    For terminals, logs and error messages: text from outside can neither drive a
+    terminal nor hide in a line, and the escapes read like Python's (`\\x1b`, `\\u2028`).
+    """
+    return "".join(
+        char if char.isprintable() or char in keep else ascii(char)[1:-1] for char in text
+    )
