@@ -174,6 +174,8 @@ class Config:
     WEBHOOK_CONNECT_TIMEOUT = env_number("WEBHOOK_CONNECT_TIMEOUT", "5", float)
     # How long a worker owns an attempt; a dead worker's events are taken over after it.
     WEBHOOK_CLAIM_LEASE = env_number("WEBHOOK_CLAIM_LEASE", "60", float)
+    # Due events a worker claims at once: their attempts are recorded with one commit.
+    WEBHOOK_CLAIM_BATCH = env_number("WEBHOOK_CLAIM_BATCH", "20", int)
     WEBHOOK_POLL_INTERVAL = env_number("WEBHOOK_POLL_INTERVAL", "1", float)
     # Deliver from the web process too (a thread): the demo needs no `flask webhooks worker`.
     WEBHOOK_IN_PROCESS = env_bool("WEBHOOK_IN_PROCESS", True)

@@ -61,6 +61,11 @@ APP_ENV = {
     # Never contacted: no benchmarked endpoint calls the gateway.
     "GATEWAY_BASE_URL": "https://cactusgino.com",
     "PROXY_FIX_HOPS": "0",
+    # Production refuses per-process rate limits with several workers: the shared store it
+    # runs with (no benchmarked endpoint is rate-limited, so it costs them nothing).
+    "RATELIMIT_STORAGE_URI": os.environ.get("BENCH_REDIS_URL")
+    or os.environ.get("TEST_REDIS_URL")
+    or "redis://127.0.0.1:6379/0",
 }
 
 

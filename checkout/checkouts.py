@@ -23,6 +23,7 @@ from checkout.models import (
     CheckoutStatus,
     Order,
     OrderStatus,
+    new_request_id,
     utcnow,
 )
 from checkout.orders import (
@@ -42,9 +43,14 @@ class CheckoutClosed(Exception):
 
 
 def create_checkout(request: CheckoutRequest, now: datetime | None = None) -> Checkout:
-    """Insert a checkout (the caller commits, with its idempotency key)."""
+    """Insert a checkout (the caller commits, with its idempotency key); return it as inserted.
+
+    The object is built here, every value chosen before the INSERT, and stays out of the
+    session: the answer comes from what was written, with no flush and no read back.
+    """
     created_at = now or utcnow()
-    checkout = stored_checkouts.insert_checkout(
+    checkout = Checkout(
+        public_id=new_request_id(),
         site_login=request.site_login,
         amount=request.amount,
         currency=request.currency,
@@ -54,10 +60,15 @@ def create_checkout(request: CheckoutRequest, now: datetime | None = None) -> Ch
         customer_type=request.customer_type,
         return_url=request.return_url,
         meta=request.metadata,
+        status=CheckoutStatus.OPEN,
+        paid_request_id=None,
         created_at=created_at,
         updated_at=created_at,
         expires_at=created_at + timedelta(seconds=request.expires_in),
+        paid_at=None,
+        orders=[],
     )
+    stored_checkouts.insert_checkout(checkout)
     metrics.count_checkout_created()
     return checkout
 

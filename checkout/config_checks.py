@@ -34,6 +34,8 @@ MIN_SECRET_KEY_LENGTH = 32
 MIN_API_KEY_LENGTH = 32
 # Shorter secrets could be guessed offline from a single signed message.
 MIN_GATEWAY_SECRET_LENGTH = 16
+# A batch is claimed in one statement and its attempts recorded in one: keep both small.
+MAX_CLAIM_BATCH = 1000
 # /metrics is reachable from wherever the site is: its token must not be guessable.
 MIN_METRICS_TOKEN_LENGTH = 32
 # A signed callback alone takes a few hundred bytes: below this, genuine ones get 413.
@@ -156,6 +158,9 @@ def check_webhooks(config: Mapping[str, Any]) -> None:
         seconds = config[name]
         if not (isinstance(seconds, int | float) and math.isfinite(seconds) and seconds > 0):
             raise ConfigError(f"{name} must be a positive number of seconds, not {seconds!r}")
+    batch = config["WEBHOOK_CLAIM_BATCH"]
+    if not (isinstance(batch, int) and 1 <= batch <= MAX_CLAIM_BATCH):
+        raise ConfigError(f"WEBHOOK_CLAIM_BATCH must be a whole number from 1 to {MAX_CLAIM_BATCH}")
     if not config["WEBHOOK_CLAIM_LEASE"] > config["WEBHOOK_TIMEOUT"]:
         # A claim that lapses while its attempt is still under way would let a second
         # worker send the same attempt.

@@ -368,3 +368,37 @@ def test_ids_no_database_could_hold_are_a_404_on_both_engines(database_url: str,
         assert client.get("/c/" + path.rsplit("/", 1)[1]).status_code == 404
     finally:
         close_app(app)
+
+
+def test_creating_a_checkout_is_one_insert_and_its_answer_is_what_was_stored(
+    database_url: str,
+) -> None:
+    """The answer is built from the values inserted: no flush, no read back, one commit."""
+    from sqlalchemy import event
+
+    from checkout.extensions import db
+    from tests.conftest import close_app, make_app
+
+    app = make_app(database_url)
+    try:
+        client = app.test_client()
+        new_checkout(client)  # warm up: an app's first request does one-off work
+        with app.app_context():
+            engine = db.engine
+        statements: list[str] = []
+        commits: list[bool] = []
+
+        def statement(_conn, _cursor, sql: str, *_args) -> None:
+            statements.append(sql.split(None, 1)[0].upper())
+
+        event.listen(engine, "before_cursor_execute", statement)
+        event.listen(engine, "commit", lambda _conn: commits.append(True))
+        try:
+            created = new_checkout(client, metadata={"user_id": 42, "note": "Депозит"})
+        finally:
+            event.remove(engine, "before_cursor_execute", statement)
+        stored = client.get(f"{CHECKOUTS}/{created['id']}", headers=AUTH).get_json()
+    finally:
+        close_app(app)
+    assert statements == ["INSERT"] and len(commits) == 1
+    assert created == stored

@@ -32,8 +32,10 @@ from checkout.extensions import db
 WRITE_OPTIONS = {"synchronize_session": False, "populate_existing": True}
 
 
-def write(statement: Executable, params: dict[str, Any] | None = None) -> Result[Any]:
-    """Run an INSERT, UPDATE or DELETE in the current transaction."""
+def write(
+    statement: Executable, params: dict[str, Any] | list[dict[str, Any]] | None = None
+) -> Result[Any]:
+    """Run an INSERT, UPDATE or DELETE in the current transaction (a list: once per item)."""
     return db.session.execute(statement, params or {}, execution_options=WRITE_OPTIONS)
 
 

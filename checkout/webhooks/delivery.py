@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import threading
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -58,26 +59,58 @@ def client_for(config: Mapping[str, Any]) -> DeliveryClient:
     return DeliveryClient(config["WEBHOOK_CONNECT_TIMEOUT"], config["WEBHOOK_TIMEOUT"])
 
 
-def deliver_next(client: DeliveryClient, worker: str, rng: random.Random) -> bool:
-    """Make the next due attempt, if any, and record it; return whether there was one.
+def deliver_due(
+    client: DeliveryClient, worker: str, rng: random.Random, stop: threading.Event
+) -> int:
+    """Make every due attempt, a batch at a time, until none is due or `stop` is set;
+    return how many were made.
 
-    Runs inside an app context. The claim is committed before the POST, so no transaction
-    is held open while the merchant's server answers.
+    Runs inside an app context. Each claim is committed before its POSTs, so no transaction
+    is held open while the merchant's server answers; a batch's attempts are recorded in
+    the transaction that claims the next batch: one commit per batch, not two per event.
     """
     config = current_app.config
     lease = timedelta(seconds=config["WEBHOOK_CLAIM_LEASE"])
-    claim = outbox.claim_next(worker, lease)
-    if claim is None:
-        return False
-    # The request's id when a request delivers in-process (development), else the attempt's own.
-    attempt_id = logs.current_request_id() or logs.new_request_id()
-    with structlog.contextvars.bound_contextvars(http_request_id=attempt_id):
-        return _attempt(client, claim, worker, rng, attempt_id)
+    batch = config["WEBHOOK_CLAIM_BATCH"]
+    made: list[outbox.Attempt] = []
+    unmade: list[outbox.Claim] = []
+    total = 0
+    while True:
+        limit = 0 if stop.is_set() else batch
+        claims = outbox.claim_next(worker, lease, limit, made=made, unmade=unmade)
+        if not claims:
+            return total
+        made, unmade = attempt_claims(client, claims, worker, rng, stop)
+        total += len(made)
+
+
+def attempt_claims(
+    client: DeliveryClient,
+    claims: list[outbox.Claim],
+    worker: str,
+    rng: random.Random,
+    stop: threading.Event,
+) -> tuple[list[outbox.Attempt], list[outbox.Claim]]:
+    """Attempt the claimed events in turn; return the attempts made and the claims left.
+
+    An attempt starts only while its whole time-out fits in what is left of the lease, so
+    no attempt outlives its claim; a stop request leaves the rest for later.
+    """
+    timeout = timedelta(seconds=current_app.config["WEBHOOK_TIMEOUT"])
+    made: list[outbox.Attempt] = []
+    for index, claim in enumerate(claims):
+        if stop.is_set() or utcnow() + timeout > claim.until:
+            return made, claims[index:]
+        # The request's id when a request delivers in-process (development), else the attempt's own.
+        attempt_id = logs.current_request_id() or logs.new_request_id()
+        with structlog.contextvars.bound_contextvars(http_request_id=attempt_id):
+            made.append(_attempt(client, claim, worker, rng, attempt_id))
+    return made, []
 
 
 def _attempt(
     client: DeliveryClient, claim: outbox.Claim, worker: str, rng: random.Random, attempt_id: str
-) -> bool:
+) -> outbox.Attempt:
     config = current_app.config
     started_at = utcnow()
     headers = signing.headers(
@@ -89,7 +122,7 @@ def _attempt(
     if not answer.delivered:
         delays = retry_delays(config["WEBHOOK_RETRY_DELAYS"])
         retry_at = next_attempt_at(attempts_made, delays, utcnow(), rng)
-    state = outbox.record_attempt(
+    attempt = outbox.Attempt(
         claim,
         answer,
         started_at=started_at,
@@ -103,9 +136,9 @@ def _attempt(
         attempt=attempts_made,
         status=answer.status_code,
         duration_ms=answer.duration_ms,
-        state=str(state),
+        state=str(attempt.state),
         error=answer.error,
     )
-    if state == DeliveryState.FAILED:
+    if attempt.state == DeliveryState.FAILED:
         log.error("webhook_failed", webhook_id=claim.webhook_id, attempts=attempts_made)
-    return True
+    return attempt

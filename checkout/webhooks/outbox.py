@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import base64
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import structlog
 from flask import current_app
@@ -71,63 +73,97 @@ class Claim:
     until: datetime
 
 
-def claim_next(worker: str, lease: timedelta, now: datetime | None = None) -> Claim | None:
-    """Claim the event due soonest that nobody holds, and commit the claim (see
-    `repository.claim_due`)."""
-    now = now or utcnow()
-    until = now + lease
-    # Unique per claim: a worker that outlived its lease cannot settle a later claim.
-    token = f"{worker[:48]}#{secrets.token_hex(6)}"
-    row = repository.claim_due(token, until, now)
-    db.session.commit()
-    if row is None:
-        return None
-    return Claim(row.id, row.webhook_id, row.payload, row.attempts, token, until)
+@dataclass(frozen=True)
+class Attempt:
+    """One attempt made on a claim, to be recorded: what came of it, and when to retry."""
+
+    claim: Claim
+    answer: Answer
+    started_at: datetime
+    worker: str
+    # When to retry after a failed attempt; None when the retries are used up.
+    next_attempt_at: datetime | None
+    http_request_id: str | None = None
+
+    @property
+    def state(self) -> DeliveryState:
+        """The event's state once this attempt is recorded."""
+        if self.answer.delivered:
+            return DeliveryState.DELIVERED
+        if self.next_attempt_at is not None:
+            return DeliveryState.PENDING
+        return DeliveryState.FAILED
 
 
-def record_attempt(
-    claim: Claim,
-    answer: Answer,
-    *,
-    started_at: datetime,
+def claim_next(
     worker: str,
-    next_attempt_at: datetime | None,
-    http_request_id: str | None = None,
-) -> DeliveryState:
-    """Store the attempt, then settle the event: delivered, due again, or failed. Commits.
+    lease: timedelta,
+    limit: int,
+    *,
+    made: Sequence[Attempt] = (),
+    unmade: Sequence[Claim] = (),
+    now: datetime | None = None,
+) -> list[Claim]:
+    """Record the attempts `made`, let go of the claims left `unmade`, and claim up to
+    `limit` due events nobody holds (0: none), due soonest first: one commit in all.
 
-    `next_attempt_at` is when to retry after a failed attempt, or None when the retries
-    are used up. The attempt is always stored; the event changes only while the claim is
-    still ours, so a worker that outlived its lease cannot overwrite its successor.
+    Every attempt is stored; an event changes only while its claim is still ours, so a
+    worker that outlived its lease cannot overwrite its successor. The claims of one call
+    share a token, unique to it: a stale worker cannot settle a later claim either.
     """
-    repository.insert_attempt(
-        event_id=claim.event_id,
-        started_at=started_at,
-        duration_ms=answer.duration_ms,
-        status_code=answer.status_code,
-        response=answer.response,
-        error=answer.error,
-        worker=worker[:64],
-        http_request_id=http_request_id,
-    )
-    settled: dict[str, datetime | None]
-    if answer.delivered:
-        state, settled = DeliveryState.DELIVERED, {"delivered_at": utcnow()}
-    elif next_attempt_at is not None:
-        state, settled = DeliveryState.PENDING, {"next_attempt_at": next_attempt_at}
-    else:
-        state, settled = DeliveryState.FAILED, {"next_attempt_at": None}
-    repository.settle_claimed(
-        claim.event_id,
-        claim.token,
-        state=state,
-        attempts=claim.attempts + 1,
-        claimed_by=None,
-        claimed_until=None,
-        **settled,
-    )
+    now = now or utcnow()
+    if made:
+        repository.insert_attempts([attempt_row(attempt) for attempt in made])
+        repository.settle_claimed([settlement(attempt, now) for attempt in made])
+    if unmade:
+        repository.settle_claimed(
+            [
+                {"match_id": claim.event_id, "match_token": claim.token, **RELEASED}
+                for claim in unmade
+            ]
+        )
+    claims = []
+    if limit > 0:
+        until = now + lease
+        token = f"{worker[:48]}#{secrets.token_hex(6)}"
+        rows = repository.claim_due(token, until, now, limit)
+        claims = [
+            Claim(row.id, row.webhook_id, row.payload, row.attempts, token, until) for row in rows
+        ]
     db.session.commit()
-    return state
+    return claims
+
+
+RELEASED = {"claimed_by": None, "claimed_until": None}
+
+
+def attempt_row(attempt: Attempt) -> dict[str, Any]:
+    """Return the stored row of an attempt: never the secret or the signature."""
+    answer = attempt.answer
+    return {
+        "event_id": attempt.claim.event_id,
+        "started_at": attempt.started_at,
+        "duration_ms": answer.duration_ms,
+        "status_code": answer.status_code,
+        "response": answer.response,
+        "error": answer.error,
+        "worker": attempt.worker[:64],
+        "http_request_id": attempt.http_request_id,
+    }
+
+
+def settlement(attempt: Attempt, now: datetime) -> dict[str, Any]:
+    """Return what an attempt writes onto its event: delivered, due again, or failed."""
+    delivered = attempt.answer.delivered
+    return {
+        "match_id": attempt.claim.event_id,
+        "match_token": attempt.claim.token,
+        "state": attempt.state,
+        "attempts": attempt.claim.attempts + 1,
+        "next_attempt_at": None if delivered else attempt.next_attempt_at,
+        "delivered_at": now if delivered else None,
+        **RELEASED,
+    }
 
 
 def resend(webhook_id: str, now: datetime | None = None) -> WebhookEvent:

@@ -22,10 +22,10 @@ PER_PAGE = 50
 
 
 INSERT_EVENT = insert(WebhookEvent)
-# The event due soonest that nobody holds. On PostgreSQL, `FOR UPDATE SKIP LOCKED` lets
-# concurrent workers pass over each other's rows instead of queueing on them; SQLite has
-# one writer at a time, and the UPDATE below runs whole under its lock. Either way a
-# lapsed claim (its worker died) is taken over.
+# The events due soonest that nobody holds, up to a batch. On PostgreSQL, `FOR UPDATE SKIP
+# LOCKED` lets concurrent workers pass over each other's rows instead of queueing on them;
+# SQLite has one writer at a time, and the UPDATE below runs whole under its lock. Either
+# way a lapsed claim (its worker died) is taken over.
 DUE = (
     select(WebhookEvent.id)
     .where(
@@ -37,18 +37,23 @@ DUE = (
         ),
     )
     .order_by(WebhookEvent.next_attempt_at, WebhookEvent.id)
-    .limit(1)
+    .limit(bindparam("match_limit"))
     .with_for_update(skip_locked=True)
-    .scalar_subquery()
 )
 CLAIM_DUE = (
     update(WebhookEvent)
-    .where(WebhookEvent.id == DUE)
+    .where(WebhookEvent.id.in_(DUE))
     .returning(
-        WebhookEvent.id, WebhookEvent.webhook_id, WebhookEvent.payload, WebhookEvent.attempts
+        WebhookEvent.id,
+        WebhookEvent.webhook_id,
+        WebhookEvent.payload,
+        WebhookEvent.attempts,
+        WebhookEvent.next_attempt_at,
     )
 )
-INSERT_ATTEMPT = insert(WebhookAttempt)
+# Attempts and settlements are written a batch at a time, one parameter set per event;
+# `raw` / `core_only` send them as one executemany, with no ORM objects to build.
+INSERT_ATTEMPTS = insert(WebhookAttempt).execution_options(dml_strategy="raw")
 # Only while the claim is still this worker's: one that outlived its lease changes nothing.
 UPDATE_CLAIMED = (
     update(WebhookEvent)
@@ -56,7 +61,7 @@ UPDATE_CLAIMED = (
         WebhookEvent.id == bindparam("match_id"),
         WebhookEvent.claimed_by == bindparam("match_token"),
     )
-    .returning(WebhookEvent.id)
+    .execution_options(dml_strategy="core_only")
 )
 UPDATE_UNCLAIMED = (
     update(WebhookEvent)
@@ -88,22 +93,23 @@ def insert_event(**values: Any) -> None:
     write(INSERT_EVENT, values)
 
 
-def claim_due(token: str, until: datetime, now: datetime) -> Row[Any] | None:
-    """Claim the event due soonest that nobody holds; return its id, webhook_id, payload
-    and attempts, or None when none is due."""
-    params = {"match_now": now, "claimed_by": token, "claimed_until": until}
-    return write(CLAIM_DUE, params).first()
+def claim_due(token: str, until: datetime, now: datetime, limit: int) -> list[Row[Any]]:
+    """Claim up to `limit` events due soonest that nobody holds, soonest first; return
+    their id, webhook_id, payload, attempts and next_attempt_at."""
+    params = {"match_now": now, "match_limit": limit, "claimed_by": token, "claimed_until": until}
+    rows = write(CLAIM_DUE, params).all()
+    return sorted(rows, key=lambda row: (row.next_attempt_at, row.id))
 
 
-def insert_attempt(**values: Any) -> None:
-    """Record one attempt to deliver an event."""
-    write(INSERT_ATTEMPT, values)
+def insert_attempts(attempts: list[dict[str, Any]]) -> None:
+    """Record attempts to deliver events: one row each."""
+    write(INSERT_ATTEMPTS, attempts)
 
 
-def settle_claimed(event_id: int, token: str, **values: Any) -> bool:
-    """Write `values` onto an event while the claim `token` still holds it; return whether."""
-    params = {"match_id": event_id, "match_token": token, **values}
-    return write(UPDATE_CLAIMED, params).first() is not None
+def settle_claimed(settlements: list[dict[str, Any]]) -> None:
+    """Write each settlement's values onto its event (`match_id`) while the claim
+    (`match_token`) still holds it; every settlement sets the same columns."""
+    write(UPDATE_CLAIMED, settlements)
 
 
 def reset_unclaimed(webhook_id: str, now: datetime) -> bool:

@@ -17,7 +17,7 @@ from flask import Flask
 
 from checkout.housekeeping import Housekeeper
 from checkout.webhooks.client import DeliveryClient
-from checkout.webhooks.delivery import client_for, deliver_next
+from checkout.webhooks.delivery import client_for, deliver_due
 
 log = structlog.get_logger(__name__)
 
@@ -47,8 +47,9 @@ class Worker:
             while not self.stop.is_set():
                 try:
                     with self.app.app_context():
-                        if self._deliver(client):
-                            attempts += 1
+                        made = self._deliver(client)
+                        attempts += made
+                        if made:
                             continue
                         self.housekeeper.run_due()
                 except Exception:
@@ -62,10 +63,10 @@ class Worker:
             log.info("webhook_worker_stopped", worker=self.name, attempts=attempts)
         return attempts
 
-    def _deliver(self, client: DeliveryClient) -> bool:
+    def _deliver(self, client: DeliveryClient) -> int:
         if not self.app.config["MERCHANT_WEBHOOK_URL"]:
-            return False
-        return deliver_next(client, self.name, self.rng)
+            return 0
+        return deliver_due(client, self.name, self.rng, self.stop)
 
 
 class InProcessWorker:

@@ -80,7 +80,7 @@ def test_resend_refuses_an_unknown_id(runner):
 def test_resend_refuses_an_event_a_worker_is_delivering(app, client, runner):
     paid_and_failed(app, client)
     with app.app_context():
-        claim = webhook_outbox.claim_next("busy-worker", timedelta(seconds=60))
+        [claim] = webhook_outbox.claim_next("busy-worker", timedelta(seconds=60), 1)
 
     result = runner.invoke(args=["webhooks", "resend", claim.webhook_id])
     assert result.exit_code == 1

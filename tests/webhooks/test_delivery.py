@@ -245,20 +245,21 @@ def test_an_expired_claim_is_taken_over_and_a_stale_worker_cannot_settle_it(buil
     app = build_app(receiver.url)
     pay(app)
     with app.app_context():
-        first = webhook_outbox.claim_next("worker-a", timedelta(seconds=60))
-        assert first is not None
-        assert webhook_outbox.claim_next("worker-b", timedelta(seconds=60)) is None
+        lease = timedelta(seconds=60)
+        [first] = webhook_outbox.claim_next("worker-a", lease, 10)
+        assert webhook_outbox.claim_next("worker-b", lease, 10) == []
         later = utcnow() + timedelta(seconds=61)
-        second = webhook_outbox.claim_next("worker-b", timedelta(seconds=60), now=later)
-        assert second is not None and second.event_id == first.event_id
+        [second] = webhook_outbox.claim_next("worker-b", lease, 10, now=later)
+        assert second.event_id == first.event_id
         # worker-a wakes up after its lease: its attempt is kept, the event stays worker-b's.
-        webhook_outbox.record_attempt(
+        made = webhook_outbox.Attempt(
             first,
             Answer(5, status_code=200),
             started_at=utcnow(),
             worker="worker-a",
             next_attempt_at=None,
         )
+        webhook_outbox.claim_next("worker-a", lease, 0, made=[made])
         db.session.expire_all()
     [event] = outbox(app)
     assert event.state == "pending" and event.claimed_by == second.token
