@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 from checkout import checkouts
 from checkout.admin import repository
 from checkout.admin.checkout_forms import CheckoutFilterForm, PaymentLinkForm
-from checkout.admin.views import bp
+from checkout.admin.views import bp, page_number
 from checkout.objects import checkout_url
 
 
@@ -22,7 +22,7 @@ from checkout.objects import checkout_url
 def checkouts_list() -> str:
     form = CheckoutFilterForm(request.args)
     form.validate()
-    page = repository.page_of_checkouts(form.to_filter(), request.args.get("page", 1, type=int))
+    page = repository.page_of_checkouts(form.to_filter(), page_number())
     filter_args = {name: value for name, value in request.args.items() if name != "page" and value}
     return render_template("admin/checkouts.html", form=form, page=page, filter_args=filter_args)
 

@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 # types-WTForms 3.2 predates SelectChoice, which WTForms 3.3 added.
 from wtforms import SelectChoice, SelectField  # type: ignore[attr-defined]
 
-from checkout.admin.views import bp
+from checkout.admin.views import bp, page_number
 from checkout.webhooks import outbox
 from checkout.webhooks import repository as stored_webhooks
 from checkout.webhooks.models import DeliveryState, EventType, WebhookEvent
@@ -56,7 +56,7 @@ def filter_args() -> dict[str, Any]:
 @bp.get("/webhooks")
 def webhooks() -> str:
     form = EventFilterForm(request.args)
-    page = stored_webhooks.page_of_events(form.to_filter(), request.args.get("page", 1, type=int))
+    page = stored_webhooks.page_of_events(form.to_filter(), page_number())
     return render_template(
         "admin/webhooks.html",
         form=form,

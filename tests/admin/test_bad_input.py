@@ -54,10 +54,11 @@ def test_the_csv_of_a_bad_filter_is_a_400_that_says_why(admin, query: dict, mess
     assert message in text
 
 
+@pytest.mark.parametrize("listing", ["/admin/", "/admin/checkouts", "/admin/webhooks"])
 @pytest.mark.parametrize("page", BAD_PAGES)
-def test_a_page_that_is_not_one_is_a_400_saying_which_are(admin, page: str) -> None:
+def test_a_page_that_is_not_one_is_a_400_saying_which_are(admin, listing: str, page: str) -> None:
     client, _request_id = admin
-    response = client.get("/admin/", query_string={"page": page})
+    response = client.get(listing, query_string={"page": page})
     assert response.status_code == 400
     assert PAGE_RANGE in html.unescape(response.get_data(as_text=True))
 
