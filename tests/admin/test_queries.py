@@ -34,9 +34,12 @@ ORDERS = {
 def app(database_url):
     app = make_app(database_url)
     with app.app_context():
-        for login, (status, amount, currency, method, created, reason) in ORDERS.items():
+        for number, (login, order) in enumerate(ORDERS.items()):
+            status, amount, currency, method, created, reason = order
             make_order(
                 status,
+                # The search also looks at request ids: random ones could hold a search term.
+                request_id=f"order{number:02d}",
                 site_login=login,
                 amount=amount,
                 currency=currency,
