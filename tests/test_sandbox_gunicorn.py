@@ -14,6 +14,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -57,6 +59,33 @@ def wait_until_healthy(base: str, process: subprocess.Popen, log_path: Path) -> 
         time.sleep(0.1)
 
 
+@contextmanager
+def one_sync_worker_serving(port: int, env: dict[str, str], log_path: Path) -> Iterator[None]:
+    """Run `gunicorn -w 1 -k sync` on `port` with `env` until the block ends; log to a file."""
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--workers=1",
+        "--worker-class=sync",
+        f"--bind=127.0.0.1:{port}",
+        "--no-control-socket",  # the default socket path is shared by every gunicorn
+        "app:create_app()",
+    ]
+    with log_path.open("w") as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
+    try:
+        wait_until_healthy(f"http://127.0.0.1:{port}", process, log_path)
+        yield
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+
+
 @pytest.fixture
 def one_sync_worker(tmp_path):
     """Serve the app with `gunicorn -w 1 -k sync` on a free port; yield its URL and log."""
@@ -71,29 +100,9 @@ def one_sync_worker(tmp_path):
         PUBLIC_BASE_URL=base,
         SANDBOX_CALLBACK_BACKOFF="0.2",
     )
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "--workers=1",
-        "--worker-class=sync",
-        f"--bind=127.0.0.1:{port}",
-        "--no-control-socket",  # the default socket path is shared by every gunicorn
-        "app:create_app()",
-    ]
     log_path = tmp_path / "gunicorn.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
-    try:
-        wait_until_healthy(base, process, log_path)
+    with one_sync_worker_serving(port, env, log_path):
         yield base, log_path
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
 
 
 def test_a_checkout_completes_under_one_sync_worker(one_sync_worker):

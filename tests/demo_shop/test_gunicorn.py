@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,9 +14,8 @@ import pytest
 import requests
 
 from tests.demo_shop.shop_helpers import HTTP_TIMEOUT, deposit, pay, wait_for
-from tests.test_sandbox_gunicorn import FOREIGN_SETTINGS, free_port, wait_until_healthy
+from tests.test_sandbox_gunicorn import FOREIGN_SETTINGS, free_port, one_sync_worker_serving
 
-ROOT = Path(__file__).resolve().parents[2]
 BALANCE = re.compile(r'class="balance-amount">([^<]+)<')
 
 
@@ -36,29 +33,9 @@ def demo(tmp_path) -> Iterator[tuple[str, Path]]:
         SANDBOX_CALLBACK_BACKOFF="0.2",
         WEBHOOK_POLL_INTERVAL="0.1",
     )
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "--workers=1",
-        "--worker-class=sync",
-        f"--bind=127.0.0.1:{port}",
-        "--no-control-socket",
-        "app:create_app()",
-    ]
     log_path = tmp_path / "gunicorn.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
-    try:
-        wait_until_healthy(base, process, log_path)
+    with one_sync_worker_serving(port, env, log_path):
         yield base, log_path
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
 
 
 def test_a_deposit_is_credited_under_one_sync_worker(demo):
