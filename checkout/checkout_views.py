@@ -16,7 +16,7 @@ from checkout.checkouts import CheckoutClosed
 from checkout.extensions import limiter
 from checkout.forms import CheckoutForm
 from checkout.gateway import GatewayError
-from checkout.gateway_config import gateway_client
+from checkout.gateway_config import gateway_client, needs_gateway
 from checkout.models import Checkout, CheckoutStatus, OrderStatus
 from checkout.money import format_plain
 from checkout.orders import CheckoutDetails, SubmissionConflict, get_order, request_payment
@@ -111,6 +111,7 @@ def closed_page(checkout: Checkout) -> tuple[str, int] | None:
 
 
 @bp.get("/c/<request_id:checkout_id>")
+@needs_gateway
 def checkout_page(checkout_id: str) -> tuple[str, int]:
     checkout = checkout_or_404(checkout_id)
     # The session exists before the first post, so that a double first post is one session.
@@ -120,6 +121,7 @@ def checkout_page(checkout_id: str) -> tuple[str, int]:
 
 @bp.post("/c/<request_id:checkout_id>")
 @limiter.limit(lambda: current_app.config["CHECKOUT_RATE_LIMIT"])
+@needs_gateway
 def submit_checkout_page(checkout_id: str) -> Response | tuple[str, int]:
     checkout = checkout_or_404(checkout_id)
     closed = closed_page(checkout)

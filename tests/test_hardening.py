@@ -24,7 +24,6 @@ from tests.log_helpers import log_output, logged
         ("GET", "/orders/nope/status"),
         ("POST", "/callback"),
         ("GET", "/static/css/site.css"),
-        ("GET", "/sandbox/api/jsapi/open/nope/"),
         ("DELETE", "/"),
     ],
 )

@@ -19,8 +19,8 @@ import pytest
 import requests
 
 from tests.conftest import close_app, make_app
+from tests.gunicorn_helpers import FOREIGN_SETTINGS, free_port, wait_until_healthy
 from tests.metrics_helpers import TOKEN, parse, value
-from tests.test_sandbox_gunicorn import FOREIGN_SETTINGS, free_port, wait_until_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKERS = 2

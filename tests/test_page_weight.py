@@ -2,8 +2,8 @@
 
 Measured over real HTTP, uncompressed, as a browser would fetch it on a first visit:
 the document, then each stylesheet, script, icon and image it links to on our own site,
-and the pages of its iframes with theirs (the embedded sandbox's form is served by us too;
-a live gateway's form is not ours to weigh).
+and the pages of its iframes served by us with theirs (the embedded sandbox's form, weighed
+in tests/sandbox; a live gateway's form is not ours to weigh).
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ def page_weight(session: requests.Session, url: str) -> dict[str, int]:
 
 @pytest.fixture
 def order_pages(live_server: LiveServer) -> dict[str, str]:
-    """Create an order through the real form and sandbox; return the pages to weigh."""
+    """Create an order through the real form and the gateway; return the pages to weigh."""
     session = requests.Session()
     form = session.get(live_server.url + "/", timeout=TIMEOUT)
     answer = session.post(

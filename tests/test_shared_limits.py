@@ -20,7 +20,7 @@ import redis
 import requests
 
 from tests.conftest import close_app, make_app, migrate_to_head, required_redis_url
-from tests.test_sandbox_gunicorn import FOREIGN_SETTINGS, free_port, wait_until_healthy
+from tests.gunicorn_helpers import FOREIGN_SETTINGS, free_port, wait_until_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')

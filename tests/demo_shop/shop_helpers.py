@@ -18,8 +18,10 @@ from tests.conftest import CSRF_FIELD, LiveServer, close_app, form_tokens, make_
 HTTP_TIMEOUT = 10
 IFRAME_SRC = re.compile(r'<iframe src="([^"]+)"')
 FORM_KEY = re.compile(r'name="form_key" type="hidden" value="([^"]+)"')
-# Callbacks retried at once, webhooks polled and retried within the second.
+# The embedded sandbox takes the payments; callbacks retried at once, webhooks polled and
+# retried within the second.
 FAST = {
+    "GATEWAY_BASE_URL": None,
     "SANDBOX_CALLBACK_BACKOFF": 0.01,
     "SANDBOX_CALLBACK_TRIES": 3,
     "WEBHOOK_IN_PROCESS": True,

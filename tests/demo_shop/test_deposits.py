@@ -30,7 +30,7 @@ from tests.demo_shop.shop_helpers import (
     serve_shop,
     wait_for,
 )
-from tests.sandbox_helpers import closed_port_url
+from tests.sandbox.sandbox_helpers import closed_port_url
 
 AUTH = {"Authorization": f"Bearer {DEV_MERCHANT_API_KEY}"}
 BALANCE = re.compile(r'class="balance-amount">([^<]+)<')

@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from tests.demo_shop.shop_helpers import HTTP_TIMEOUT, deposit, pay, wait_for
-from tests.test_sandbox_gunicorn import FOREIGN_SETTINGS, free_port, one_sync_worker_serving
+from tests.gunicorn_helpers import FOREIGN_SETTINGS, free_port, one_sync_worker_serving
 
 BALANCE = re.compile(r'class="balance-amount">([^<]+)<')
 

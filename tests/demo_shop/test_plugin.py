@@ -215,7 +215,7 @@ def test_the_checkout_works_with_the_plug_in_deleted(tmp_path):
             "-p",
             "no:cacheprovider",
             "tests/test_migrations.py",
-            "tests/test_sandbox_end_to_end.py",
+            "tests/sandbox/test_end_to_end.py",
             "tests/test_api_checkouts.py",
         ],
         cwd=copy,

@@ -1,4 +1,4 @@
-"""The browser fixtures of tests/browser (one Chromium, a context per page, screenshots of
+"""The browser fixtures of tests/sandbox/browser (one Chromium, a context per page, screenshots of
 failures), and the demo shop served on a real port with its webhooks delivered in-process."""
 
 from __future__ import annotations
@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import (  # noqa: F401 (fixtures and the report hook, shared)
+from tests.conftest import LiveServer
+from tests.demo_shop.shop_helpers import make_shop_app, serve_shop
+from tests.sandbox.browser.conftest import (  # noqa: F401 (fixtures and the report hook, shared)
     browser,
     open_page,
     page,
     pytest_runtest_makereport,
 )
-from tests.conftest import LiveServer
-from tests.demo_shop.shop_helpers import make_shop_app, serve_shop
 
 
 @pytest.fixture

@@ -9,9 +9,9 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import DESKTOP, PHONE
-from tests.browser.journey import DECLINE, PAY, gateway_form, scroll_overflow
 from tests.conftest import LiveServer
+from tests.sandbox.browser.conftest import DESKTOP, PHONE
+from tests.sandbox.browser.journey import DECLINE, PAY, gateway_form, scroll_overflow
 
 VIEWPORTS = pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 

@@ -16,9 +16,10 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from scripts.browser import CHROMIUM, chromium_available, launch
-from tests.conftest import LiveServer, close_app, make_app, serve
+from tests.conftest import LiveServer, close_app, serve
+from tests.sandbox.sandbox_helpers import make_sandbox_app
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
 CHROMIUM_HINT = (
     f"browser tests need Chromium at {CHROMIUM}: install it with `apt-get install chromium` "
     "(or point CHROMIUM_PATH at another Chromium)"
@@ -148,7 +149,7 @@ def start_site(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
 
     def start(**overrides: object) -> LiveServer:
         database = tmp_path / f"site-{len(started)}.sqlite3"
-        app = make_app(f"sqlite:///{database}", **{**FAST_CALLBACKS, **overrides})
+        app = make_sandbox_app(f"sqlite:///{database}", **{**FAST_CALLBACKS, **overrides})
         server, stop = serve(app)
         started.append((server, stop))
         return server

@@ -11,7 +11,7 @@ import requests
 
 from checkout import signing
 from tests.log_helpers import logged
-from tests.sandbox_helpers import (
+from tests.sandbox.sandbox_helpers import (
     HTTP_TIMEOUT,
     closed_port_url,
     merchant_server,

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from checkout.extensions import db
 from checkout.models import CallbackRecord
 from checkout.sandbox import payments
-from tests.sandbox_helpers import (
+from tests.sandbox.sandbox_helpers import (
     HTTP_TIMEOUT,
     iframe_src,
     request_id_on,

@@ -21,10 +21,15 @@ import requests
 from flask import Flask
 
 from checkout import signing
-from tests.conftest import LiveServer, checkout_data
+from tests.conftest import LiveServer, checkout_data, make_app
 
 HTTP_TIMEOUT = 10
 IFRAME_SRC = re.compile(r'<iframe src="([^"]+)"')
+
+
+def make_sandbox_app(database_url: str, **overrides: Any) -> Flask:
+    """Create a test app whose gateway is the embedded sandbox, on an empty database."""
+    return make_app(database_url, **{"GATEWAY_BASE_URL": None, **overrides})
 
 
 @dataclass

@@ -10,90 +10,41 @@ deadlock into a failure instead of a hang.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 import requests
 
-from tests.conftest import close_app, make_app
-from tests.sandbox_helpers import HTTP_TIMEOUT, iframe_src, start_checkout, wait_for_status
+from tests.conftest import close_app
+from tests.gunicorn_helpers import FOREIGN_SETTINGS, free_port, one_sync_worker_serving
+from tests.sandbox.sandbox_helpers import (
+    HTTP_TIMEOUT,
+    iframe_src,
+    make_sandbox_app,
+    start_checkout,
+    wait_for_status,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
 # Every request the test makes times out after HTTP_TIMEOUT (10 s), as does the app's own
 # call to the gateway; the callback must land within CALLBACK_TIMEOUT.
 CALLBACK_TIMEOUT = 20
-START_TIMEOUT = 30
-# Settings of the developer's shell that would point the app elsewhere.
-FOREIGN_SETTINGS = (
-    "GATEWAY_BASE_URL",
+# The sandbox's settings in the developer's shell, besides the checkout's.
+SANDBOX_SETTINGS = (
     "SANDBOX_ENABLED",
     "SANDBOX_REDIRECT",
     "SANDBOX_REDIRECT_METHODS",
     "SANDBOX_CALLBACK_URL",
-    "CALLBACK_ALLOWED_NETWORKS",
 )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_until_healthy(base: str, process: subprocess.Popen, log_path: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while True:
-        try:
-            if requests.get(base + "/healthz", timeout=5).status_code == 200:
-                return
-        except requests.RequestException:  # refused or slow while the worker boots
-            pass
-        assert process.poll() is None, "gunicorn exited:\n" + log_path.read_text()
-        assert time.monotonic() < deadline, "gunicorn did not start:\n" + log_path.read_text()
-        time.sleep(0.1)
-
-
-@contextmanager
-def one_sync_worker_serving(port: int, env: dict[str, str], log_path: Path) -> Iterator[None]:
-    """Run `gunicorn -w 1 -k sync` on `port` with `env` until the block ends; log to a file."""
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "--workers=1",
-        "--worker-class=sync",
-        f"--bind=127.0.0.1:{port}",
-        "--no-control-socket",  # the default socket path is shared by every gunicorn
-        "app:create_app()",
-    ]
-    with log_path.open("w") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
-    try:
-        wait_until_healthy(f"http://127.0.0.1:{port}", process, log_path)
-        yield
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
 
 
 @pytest.fixture
 def one_sync_worker(tmp_path):
     """Serve the app with `gunicorn -w 1 -k sync` on a free port; yield its URL and log."""
     database_url = f"sqlite:///{tmp_path / 'gunicorn.sqlite3'}"
-    close_app(make_app(database_url))  # the testing config builds no schema by itself
+    close_app(make_sandbox_app(database_url))  # the testing config builds no schema by itself
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {name: value for name, value in os.environ.items() if name not in FOREIGN_SETTINGS}
+    foreign = (*FOREIGN_SETTINGS, *SANDBOX_SETTINGS)
+    env = {name: value for name, value in os.environ.items() if name not in foreign}
     env.update(
         APP_ENV="testing",
         DATABASE_URL=database_url,

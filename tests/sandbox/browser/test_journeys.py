@@ -9,8 +9,9 @@ from collections.abc import Callable, Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import PHONE
-from tests.browser.journey import (
+from tests.conftest import LiveServer
+from tests.sandbox.browser.conftest import PHONE
+from tests.sandbox.browser.journey import (
     DECLINE,
     PAY,
     CallbackGate,
@@ -20,7 +21,6 @@ from tests.browser.journey import (
     scroll_overflow,
     start_payment,
 )
-from tests.conftest import LiveServer
 
 
 @pytest.fixture

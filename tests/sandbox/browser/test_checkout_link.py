@@ -9,8 +9,8 @@ import requests
 from playwright.sync_api import Page, expect
 
 from tests.api_helpers import AUTH, CHECKOUTS
-from tests.browser.journey import PAY, gateway_form
 from tests.conftest import LiveServer
+from tests.sandbox.browser.journey import PAY, gateway_form
 
 RETURN_URL = "https://shop.example/wallet"
 

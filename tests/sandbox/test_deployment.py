@@ -2,9 +2,10 @@
 
 nginx with deploy/nginx.conf (TLS on a high port, run as an unprivileged user) in front of
 gunicorn with gunicorn.conf.py in production mode (two workers), a webhook worker beside
-it, PostgreSQL migrated by `flask db upgrade`, Redis for the rate limits; a customer walks
-a checkout through it all with the sandbox gateway, whose callback comes back through nginx
-too, and the worker tells the merchant's server.
+it, PostgreSQL migrated by `flask db upgrade` (the sandbox's table by its own migrations),
+Redis for the rate limits; a customer walks a checkout through it all with the sandbox
+gateway, whose callback comes back through nginx too, and the worker tells the merchant's
+server.
 """
 
 from __future__ import annotations
@@ -35,22 +36,22 @@ from sqlalchemy import select, text
 from standardwebhooks import Webhook
 
 from app import create_app
+from checkout import plugin_schemas
 from checkout.extensions import db
 from checkout.models import CallbackRecord, Order
 from config import TestingConfig
 from tests.conftest import (
     checkout_data,
     close_app,
-    make_app,
     required_postgres_url,
     required_redis_url,
 )
+from tests.gunicorn_helpers import FOREIGN_SETTINGS, free_port, wait_until_healthy
 from tests.metrics_helpers import TOKEN, parse, value
-from tests.sandbox_helpers import IFRAME_SRC
-from tests.test_sandbox_gunicorn import FOREIGN_SETTINGS, free_port, wait_until_healthy
+from tests.sandbox.sandbox_helpers import IFRAME_SRC, make_sandbox_app
 from tests.webhook_helpers import SECRET
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NGINX_HINT = "the deployment test needs nginx (apt-get install nginx; CI installs it)"
 TIMEOUT = 10
 NGINX_ID = re.compile(r"[0-9a-f]{32}")
@@ -84,7 +85,8 @@ def nginx_binary() -> str:
 
 def empty_database(url: str) -> None:
     """Leave the PostgreSQL database without any table, as before a first deploy."""
-    app = make_app(url)
+    app = make_sandbox_app(url)
+    plugin_schemas.drop_tables(app)
     with app.app_context():
         db.drop_all()
         db.session.execute(text("DROP TABLE IF EXISTS alembic_version"))
@@ -248,15 +250,17 @@ def layout(tmp_path) -> Iterator[Layout]:
             MERCHANT_WEBHOOK_SECRET=SECRET,
             WEBHOOK_POLL_INTERVAL="0.1",
         )
-        migrated = subprocess.run(
-            [sys.executable, "-m", "flask", "db", "upgrade"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert migrated.returncode == 0, migrated.stderr
+        # The checkout's schema, then the sandbox's own (docs/sandbox.md), as a deploy would.
+        for directory in ("migrations", "checkout/sandbox/migrations"):
+            migrated = subprocess.run(
+                [sys.executable, "-m", "flask", "db", "upgrade", "-d", directory],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            assert migrated.returncode == 0, migrated.stderr
         app_log = tmp_path / "gunicorn.log"
         with app_log.open("w") as log:
             gunicorn = subprocess.Popen(

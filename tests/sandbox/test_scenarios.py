@@ -17,10 +17,11 @@ from checkout.extensions import db
 from checkout.models import CallbackRecord
 from checkout.orders import get_order
 from checkout.sandbox.scenarios import Scenario, from_amount
-from tests.conftest import LiveServer, close_app, make_app, serve
-from tests.sandbox_helpers import (
+from tests.conftest import LiveServer, close_app, serve
+from tests.sandbox.sandbox_helpers import (
     HTTP_TIMEOUT,
     iframe_src,
+    make_sandbox_app,
     request_id_on,
     start_checkout,
     wait_for_deliveries,
@@ -33,7 +34,7 @@ DELAY = 1.5
 @pytest.fixture
 def site(database_url: str) -> Iterator[LiveServer]:
     """The app on a real port, its callbacks retried quickly, the delay scenario shortened."""
-    app = make_app(
+    app = make_sandbox_app(
         database_url,
         SANDBOX_CALLBACK_BACKOFF=0.01,
         SANDBOX_CALLBACK_TRIES=3,
