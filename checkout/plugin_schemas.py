@@ -15,7 +15,7 @@ from typing import Any
 import flask_migrate
 from alembic import context
 from flask import Flask, current_app
-from sqlalchemy import MetaData, text
+from sqlalchemy import MetaData, Table
 
 from checkout.extensions import db
 
@@ -55,8 +55,7 @@ def drop_tables(app: Flask) -> None:
     with app.app_context():
         for schema in registered(app):
             schema.metadata.drop_all(db.engine)
-            with db.engine.begin() as connection:
-                connection.execute(text(f"DROP TABLE IF EXISTS {schema.version_table}"))
+            Table(schema.version_table, MetaData()).drop(db.engine, checkfirst=True)
 
 
 def recreate_tables(app: Flask) -> None:

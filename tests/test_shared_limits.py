@@ -20,6 +20,7 @@ import redis
 import requests
 
 from tests.conftest import close_app, make_app, migrate_to_head, required_redis_url
+from tests.fake_gateway import shared_gateway
 from tests.gunicorn_helpers import FOREIGN_SETTINGS, free_port, wait_until_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,6 +42,8 @@ def two_instances(tmp_path) -> Iterator[tuple[list[str], str, str]]:
     env.update(
         APP_ENV="development",
         DATABASE_URL=database_url,
+        # The checkout form needs a gateway; the fake one, whatever plug-ins there are.
+        GATEWAY_BASE_URL=shared_gateway().url,
         RATELIMIT_STORAGE_URI=redis_url,
         RATELIMIT_KEY_PREFIX=prefix,
         CHECKOUT_RATE_LIMIT=f"{LIMIT} per minute",
