@@ -22,17 +22,10 @@ from checkout.extensions import db
 from config import Config, ProductionConfig, TestingConfig
 from tests.conftest import PRODUCTION_SETTINGS, close_app
 from tests.log_helpers import logged
+from tests.unplugged import copy_without
 from tests.webhook_helpers import SECRET
 
 ROOT = Path(__file__).resolve().parents[2]
-ONLY_THIS_COPY = """import sys
-
-sys.meta_path[:] = [
-    finder
-    for finder in sys.meta_path
-    if not getattr(finder, "__module__", "").startswith("__editable__")
-]
-"""
 SHOP_TABLES = {"demo_shop_deposits", "demo_shop_webhooks", "demo_shop_handled_events"}
 SHOP_IN_PRODUCTION = {
     **PRODUCTION_SETTINGS,
@@ -186,24 +179,7 @@ def test_nothing_outside_the_plug_in_imports_it():
 
 def test_the_checkout_works_with_the_plug_in_deleted(tmp_path):
     """Copy the repository without the shop and its tests; the core's own tests still pass."""
-    files = subprocess.run(
-        ["git", "ls-files", "-co", "--exclude-standard"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split("\n")
-    copy = tmp_path / "without-shop"
-    for name in files:
-        if not name or name.startswith(("checkout/demo_shop/", "tests/demo_shop/")):
-            continue
-        source, target = ROOT / name, copy / name
-        if source.is_file():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(source.read_bytes())
-    # The project is installed editable from the original: its import hook would find the
-    # plug-in there. The copy's interpreters see only the copy.
-    (copy / "sitecustomize.py").write_text(ONLY_THIS_COPY)
+    copy = copy_without(tmp_path / "without-shop", ("checkout/demo_shop/", "tests/demo_shop/"))
     env = {**os.environ, "PYTHONPATH": str(copy)}
     run = subprocess.run(
         [

@@ -24,19 +24,10 @@ from config import Config, ProductionConfig, TestingConfig
 from tests.conftest import PRODUCTION_SETTINGS, close_app
 from tests.i18n_helpers import client_in
 from tests.log_helpers import logged
+from tests.unplugged import copy_without
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLES = {"sandbox_payments", SCHEMA.version_table}
-# The project is installed editable from the original: its import hook would find the
-# plug-in there. A copy's interpreters see only the copy.
-ONLY_THIS_COPY = """import sys
-
-sys.meta_path[:] = [
-    finder
-    for finder in sys.meta_path
-    if not getattr(finder, "__module__", "").startswith("__editable__")
-]
-"""
 
 
 def production(tmp_path, **overrides):
@@ -218,22 +209,7 @@ def test_nothing_outside_the_plug_in_imports_it():
 
 
 def test_with_the_sandbox_deleted_development_starts_and_says_no_gateway_is_set(tmp_path):
-    files = subprocess.run(
-        ["git", "ls-files", "-co", "--exclude-standard"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split("\n")
-    copy = tmp_path / "without-sandbox"
-    for name in files:
-        if not name or name.startswith(("checkout/sandbox/", "tests/sandbox/")):
-            continue
-        source, target = ROOT / name, copy / name
-        if source.is_file():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(source.read_bytes())
-    (copy / "sitecustomize.py").write_text(ONLY_THIS_COPY)
+    copy = copy_without(tmp_path / "without-sandbox", ("checkout/sandbox/", "tests/sandbox/"))
     environment = {
         **os.environ,
         "PYTHONPATH": str(copy),
