@@ -17,6 +17,7 @@ from contextlib import contextmanager
 
 from flask_babel import Domain, force_locale
 from flask_babel.speaklater import LazyString  # type: ignore[import-untyped]
+from markupsafe import escape
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
 
@@ -31,9 +32,17 @@ def gettext(string: str) -> str:
     return str(domain.gettext(string))
 
 
-def lazy_gettext(string: str) -> LazyString:
+class LazyText(LazyString):  # type: ignore[misc]
+    """A text translated when it is shown, and escaped in pages like any other text
+    (flask_babel's lazy strings declare themselves markup: a translation would not be)."""
+
+    def __html__(self) -> str:
+        return str(escape(str(self)))
+
+
+def lazy_gettext(string: str) -> LazyText:
     """Return a text of the sandbox translated when it is shown (labels, constants)."""
-    return LazyString(gettext, string)
+    return LazyText(gettext, string)
 
 
 # The gateway languages the form is translated into, by their locale.

@@ -11,6 +11,7 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
+from flask import render_template_string
 
 from checkout.i18n import LOCALES
 from checkout.sandbox import texts
@@ -58,3 +59,10 @@ def test_each_compiled_catalogue_says_what_its_source_says(locale):
         compiled = read_mo(file)
     source = catalogue(locale)
     assert {m.id: m.string for m in compiled if m.id} == {m.id: m.string for m in source if m.id}
+
+
+def test_its_words_are_escaped_in_pages_like_any_text(app):
+    """A translation is text, not markup, whatever flask_babel's lazy strings claim."""
+    with app.test_request_context():
+        shown = render_template_string("{{ word }}", word=texts.lazy_gettext("Pay <b>now</b> & go"))
+    assert shown == "Pay &lt;b&gt;now&lt;/b&gt; &amp; go"
