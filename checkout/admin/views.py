@@ -20,10 +20,10 @@ from werkzeug.wrappers import Response
 from checkout import client_address
 from checkout.admin import auth, export, repository, timeline
 from checkout.admin.forms import LoginForm, OrderFilterForm
-from checkout.admin.repository import MAX_PAGE
 from checkout.extensions import limiter
 from checkout.models import Order, utcnow
 from checkout.orders import get_order
+from checkout.repository import MAX_PAGE
 
 log = structlog.get_logger(__name__)
 

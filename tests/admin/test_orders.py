@@ -7,8 +7,8 @@ from datetime import datetime
 
 import pytest
 
-from checkout.admin.repository import PER_PAGE
 from checkout.money import format_minor
+from checkout.repository import PER_PAGE
 from tests.admin_helpers import listed_request_ids
 from tests.conftest import make_order
 

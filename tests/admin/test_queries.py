@@ -7,7 +7,6 @@ from datetime import datetime
 import pytest
 
 from checkout.admin.repository import (
-    PER_PAGE,
     CurrencyTotal,
     OrderFilter,
     count_orders,
@@ -15,6 +14,7 @@ from checkout.admin.repository import (
     paid_totals,
 )
 from checkout.models import OrderStatus
+from checkout.repository import PER_PAGE
 from tests.conftest import close_app, make_app, make_order
 
 ORDERS = {
