@@ -20,6 +20,7 @@ from checkout.forms import CheckoutForm
 from checkout.models import Checkout, CheckoutStatus
 from checkout.money import format_plain
 from checkout.orders import CheckoutDetails, SubmissionConflict, get_order
+from checkout.security import no_store
 from checkout.views import (
     already_submitted_message,
     invalid_form_message,
@@ -28,13 +29,8 @@ from checkout.views import (
 )
 
 bp = Blueprint("checkouts", __name__)
-
-
-@bp.after_request
-def keep_private(response: Response) -> Response:
-    """Keep the page's tokens and the customer's data out of shared and browser caches."""
-    response.headers["Cache-Control"] = "no-store"
-    return response
+# The page holds form tokens and the customer's data.
+bp.after_request(no_store)
 
 
 def checkout_or_404(checkout_id: str) -> Checkout:

@@ -38,15 +38,11 @@ from checkout.orders import (
     request_payment,
 )
 from checkout.policy import open_form_customer_type
+from checkout.security import no_store
 
 bp = Blueprint("checkout", __name__)
-
-
-@bp.after_request
-def keep_private(response: Response) -> Response:
-    """Keep the pages' tokens and order data out of shared caches and the browser's cache."""
-    response.headers["Cache-Control"] = "no-store"
-    return response
+# The pages hold form tokens and order data.
+bp.after_request(no_store)
 
 
 # The order's state as the customer reads it, e.g. "Order paid" (JSON keeps the codes).
