@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.admin_helpers import CREDENTIALS, sign_in
-from tests.conftest import make_order
+from tests.support.admin import CREDENTIALS, sign_in
+from tests.support.orders import make_order
 
 CUSTOMER_PAGES = [
     ("GET", "/"),

@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 
 from checkout.extensions import db
 from checkout.models import CallbackRecord, Order, OrderEvent
-from tests.callback_helpers import callback_for
-from tests.conftest import make_order
-from tests.webhook_helpers import outbox, payload, webhook_settings
+from tests.support.callbacks import callback_for
+from tests.support.orders import make_order
+from tests.support.webhooks import outbox, payload, webhook_settings
 
 
 @pytest.fixture
@@ -67,7 +67,7 @@ def test_signed_form_encoded_callback_marks_order_paid(app, client, order):
 
 
 def test_md5_scheme_verifies_callbacks(tmp_path):
-    from tests.conftest import close_app, make_app
+    from tests.support.apps import close_app, make_app
 
     app = make_app(f"sqlite:///{tmp_path / 'md5.sqlite3'}", GATEWAY_SIGNATURE_SCHEME="md5")
     try:
@@ -185,7 +185,7 @@ def test_unknown_request_id_gets_404(app, client, order):
 
 
 def test_oversized_body_gets_413_and_is_recorded(tmp_path):
-    from tests.conftest import close_app, make_app
+    from tests.support.apps import close_app, make_app
 
     app = make_app(f"sqlite:///{tmp_path / 'big.sqlite3'}", CALLBACK_MAX_BYTES=100)
     try:
@@ -201,7 +201,7 @@ def test_oversized_body_gets_413_and_is_recorded(tmp_path):
 
 
 def test_body_over_the_request_limit_is_still_recorded(tmp_path):
-    from tests.conftest import close_app, make_app
+    from tests.support.apps import close_app, make_app
 
     app = make_app(f"sqlite:///{tmp_path / 'huge.sqlite3'}", CALLBACK_MAX_BYTES=100)
     body = '{"request_id": "' + "x" * (2 * 1024 * 1024) + '"}'  # over MAX_CONTENT_LENGTH too

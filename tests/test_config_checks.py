@@ -24,9 +24,9 @@ from config import (
     Config,
     ProductionConfig,
 )
-from tests.conftest import PRODUCTION_SETTINGS
-from tests.log_helpers import logged
-from tests.webhook_helpers import SECRET
+from tests.support.apps import PRODUCTION_SETTINGS
+from tests.support.logs import logged
+from tests.support.webhooks import SECRET
 
 WEBHOOKS = {"MERCHANT_WEBHOOK_URL": "https://shop.example/hooks", "MERCHANT_WEBHOOK_SECRET": SECRET}
 

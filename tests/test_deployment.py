@@ -38,17 +38,13 @@ from app import create_app
 from checkout.extensions import db
 from checkout.models import CallbackRecord, Order
 from config import TestingConfig
-from tests.conftest import (
-    checkout_data,
-    close_app,
-    make_app,
-    required_postgres_url,
-    required_redis_url,
-)
-from tests.metrics_helpers import TOKEN, parse, value
 from tests.sandbox_helpers import IFRAME_SRC
+from tests.support.apps import close_app, make_app
+from tests.support.checkout import checkout_data
+from tests.support.metrics import TOKEN, parse, value
+from tests.support.services import required_postgres_url, required_redis_url
+from tests.support.webhooks import SECRET
 from tests.test_sandbox_gunicorn import FOREIGN_SETTINGS, free_port, wait_until_healthy
-from tests.webhook_helpers import SECRET
 
 ROOT = Path(__file__).resolve().parent.parent
 NGINX_HINT = "the deployment test needs nginx (apt-get install nginx; CI installs it)"

@@ -19,8 +19,8 @@ from sqlalchemy import func, select
 
 from checkout.extensions import db
 from checkout.models import Order, OrderEvent
-from tests.callback_helpers import callback_for
-from tests.conftest import make_order
+from tests.support.callbacks import callback_for
+from tests.support.orders import make_order
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKERS = 4

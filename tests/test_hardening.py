@@ -8,9 +8,10 @@ import logging
 import pytest
 
 from checkout import logs
-from tests.callback_helpers import callback_for
-from tests.conftest import close_app, make_app, make_order
-from tests.log_helpers import log_output, logged
+from tests.support.apps import close_app, make_app
+from tests.support.callbacks import callback_for
+from tests.support.logs import log_output, logged
+from tests.support.orders import make_order
 
 
 @pytest.mark.parametrize(

@@ -13,10 +13,11 @@ from sqlalchemy import text
 
 from checkout import logs
 from checkout.extensions import db
-from tests.callback_helpers import callback_for
-from tests.conftest import close_app, make_app, make_order
-from tests.log_helpers import log_output
-from tests.test_database_restart import drop_other_connections
+from tests.support.apps import close_app, make_app
+from tests.support.callbacks import callback_for
+from tests.support.databases import drop_other_connections
+from tests.support.logs import log_output
+from tests.support.orders import make_order
 
 
 def assert_nothing_secret(app: Flask, output: str, body: dict) -> None:

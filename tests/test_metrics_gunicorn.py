@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import close_app, make_app
-from tests.metrics_helpers import TOKEN, parse, value
+from tests.support.apps import close_app, make_app
+from tests.support.metrics import TOKEN, parse, value
 from tests.test_sandbox_gunicorn import FOREIGN_SETTINGS, free_port, wait_until_healthy
 
 ROOT = Path(__file__).resolve().parent.parent

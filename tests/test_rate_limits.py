@@ -7,7 +7,7 @@ from flask import Flask
 from flask_limiter import Limiter
 
 from checkout.extensions import limiter
-from tests.conftest import checkout_data
+from tests.support.checkout import checkout_data
 
 
 def test_flask_limiter_still_registers_the_hook_we_drop():

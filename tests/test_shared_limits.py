@@ -19,7 +19,8 @@ import pytest
 import redis
 import requests
 
-from tests.conftest import close_app, make_app, migrate_to_head, required_redis_url
+from tests.support.apps import close_app, make_app, migrate_to_head
+from tests.support.services import required_redis_url
 from tests.test_sandbox_gunicorn import FOREIGN_SETTINGS, free_port, wait_until_healthy
 
 ROOT = Path(__file__).resolve().parent.parent

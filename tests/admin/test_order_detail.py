@@ -12,8 +12,8 @@ from checkout.admin.timeline import order_timeline, pretty_body
 from checkout.extensions import db
 from checkout.models import Order, OrderStatus
 from checkout.orders import record_event, set_status
-from tests.callback_helpers import callback_for
-from tests.conftest import make_order
+from tests.support.callbacks import callback_for
+from tests.support.orders import make_order
 
 
 @pytest.fixture

@@ -10,8 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from checkout.checkout_input import FIELDS
-from tests.api_helpers import AUTH, CHECKOUTS
-from tests.conftest import close_app, make_app, postgres_url, required_postgres_url
+from tests.support.api import AUTH, CHECKOUTS
+from tests.support.apps import close_app, make_app
+from tests.support.services import postgres_url, required_postgres_url
 
 WORDS = ["KZT", "USD", "card", "cis_transfer", "tbank", "RU", "trust", "https://shop.example/"]
 

@@ -16,7 +16,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from scripts.browser import CHROMIUM, chromium_available, launch
-from tests.conftest import LiveServer, close_app, make_app, serve
+from tests.support.apps import close_app, make_app
+from tests.support.live import LiveServer, serve
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM_HINT = (

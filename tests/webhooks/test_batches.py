@@ -12,10 +12,11 @@ from sqlalchemy import event
 
 from checkout.extensions import db
 from checkout.webhooks.delivery import client_for, deliver_due
-from tests.callback_helpers import callback_for
-from tests.conftest import close_app, make_app, make_order
-from tests.fake_gateway import Reply, fake_gateway
-from tests.webhook_helpers import outbox, webhook_settings
+from tests.support.apps import close_app, make_app
+from tests.support.callbacks import callback_for
+from tests.support.fake_gateway import Reply, fake_gateway
+from tests.support.orders import make_order
+from tests.support.webhooks import outbox, webhook_settings
 
 
 def paid_orders(app, count: int) -> None:

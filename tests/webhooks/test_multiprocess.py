@@ -11,14 +11,15 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from tests.callback_helpers import callback_for
-from tests.conftest import close_app, make_app, make_order
-from tests.fake_gateway import Reply, fake_gateway
-from tests.webhook_helpers import (
+from tests.support.apps import close_app, make_app
+from tests.support.callbacks import callback_for
+from tests.support.fake_gateway import Reply, fake_gateway
+from tests.support.orders import make_order
+from tests.support.wait import wait_for
+from tests.support.webhooks import (
     SECRET,
     outbox,
     start_worker,
-    wait_for,
     webhook_settings,
     worker_environment,
 )
