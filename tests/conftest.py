@@ -7,6 +7,7 @@ marks the tests needing PostgreSQL or a browser (see docs/testing.md).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -15,6 +16,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from tests.support import profiles
 from tests.support.apps import PRODUCTION_SETTINGS, close_app, make_app
 from tests.support.checkout import CSRF_FIELD, checkout_data, form_tokens
+from tests.support.gunicorn import Served, gunicorn
 from tests.support.live import LiveServer, serve
 from tests.support.services import required_postgres_url
 
@@ -53,6 +55,18 @@ def pg_app() -> Iterator[tuple[Flask, str]]:
     app = make_app(url)
     yield app, url
     close_app(app)
+
+
+@pytest.fixture
+def pg_gunicorn(pg_app: tuple[Flask, str], tmp_path: Path) -> Iterator[Served]:
+    """The app on pg_app's database under gunicorn with four sync workers, logging JSON."""
+    _, url = pg_app
+    env = {"APP_ENV": "testing", "DATABASE_URL": url, "LOG_FORMAT": "json"}
+    log_path = tmp_path / "gunicorn.log"
+    with gunicorn(
+        env=env, workers=4, worker_class="sync", config_file=False, log_path=log_path
+    ) as served:
+        yield served
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from tests.support.apps import close_app, make_app
 from tests.support.callbacks import callback_for
 from tests.support.fake_gateway import Reply, fake_gateway
 from tests.support.orders import make_order
+from tests.support.processes import stop
 from tests.support.wait import wait_for
 from tests.support.webhooks import (
     SECRET,
@@ -38,21 +39,11 @@ def receiver(monkeypatch):
         yield receiver
 
 
-def stop(processes, timeout: float = 15) -> None:
-    for process in processes:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-    for process in processes:
-        try:
-            process.wait(timeout=timeout)
-        except Exception:
-            process.kill()
-            process.wait()
-
-
-def test_two_workers_deliver_every_event_once_under_gunicorn(receiver, pg_app, gunicorn, tmp_path):
+def test_two_workers_deliver_every_event_once_under_gunicorn(
+    receiver, pg_app, pg_gunicorn, tmp_path
+):
     app, database_url = pg_app
-    base, _ = gunicorn
+    base = pg_gunicorn.url
     with app.app_context():
         orders = [make_order() for _ in range(ORDERS)]
         bodies = [callback_for(app, order) for order in orders for _ in range(COPIES)]
@@ -73,9 +64,11 @@ def test_two_workers_deliver_every_event_once_under_gunicorn(receiver, pg_app, g
         assert statuses == {200: ORDERS * COPIES}
         wait_for(lambda: len(receiver.received) >= ORDERS, timeout=45)
         elapsed = time.monotonic() - started
-        time.sleep(1)  # anything sent twice would arrive now
     finally:
-        stop(workers)
+        # A graceful stop ends each worker's delivery under way: once they have exited,
+        # anything sent twice has arrived.
+        for worker in workers:
+            stop(worker, timeout=15)
 
     events = outbox(app)
     ids = Counter(request.headers["webhook-id"] for request in receiver.received)
@@ -111,7 +104,7 @@ def test_a_worker_killed_mid_delivery_loses_nothing(database_url, tmp_path):
             try:
                 wait_for(lambda: outbox(app)[0].state == "delivered", timeout=30)
             finally:
-                stop([successor])
+                stop(successor, timeout=15)
             [event] = outbox(app)
         finally:
             close_app(app)
