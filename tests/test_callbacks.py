@@ -464,3 +464,17 @@ def test_nesting_up_to_the_limit_is_signed_and_accepted(app, client, order):
     response = client.post("/callback", json=callback_for(app, order, note=deep))
     assert response.status_code == 200
     assert reload(app, order).status == "paid"
+
+
+@pytest.mark.parametrize("app_overrides", [{"CALLBACK_ALLOWED_NETWORKS": ["203.0.113.0/24"]}])
+def test_callbacks_from_outside_the_allow_list_are_refused_and_recorded(app, client):
+    with app.app_context():
+        order = make_order()
+    body = callback_for(app, order)
+    outside = client.post("/callback", json=body, environ_base={"REMOTE_ADDR": "198.51.100.7"})
+    assert outside.status_code == 403
+    inside = client.post("/callback", json=body, environ_base={"REMOTE_ADDR": "203.0.113.9"})
+    assert inside.status_code == 200
+    with app.app_context():
+        outcomes = [record.outcome for record in db.session.query(CallbackRecord).all()]
+    assert outcomes == ["forbidden_source", "accepted"]
