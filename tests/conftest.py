@@ -22,8 +22,8 @@ from tests.support.services import required_postgres_url
 
 profiles.load()
 
-# Transitional: tests/test_sandbox_*.py, tests/sandbox_helpers.py and tests/demo_shop/ still
-# import these from here; they will import tests.support.* once they move to tests/sandbox/.
+# Transitional: the sandbox's and the demo shop's tests still import these from here; they
+# will import them from tests.support once they move to their own folders.
 __all__ = ["CSRF_FIELD", "PRODUCTION_SETTINGS", "checkout_data", "form_tokens"]
 
 
@@ -33,7 +33,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         callspec = getattr(item, "callspec", None)
         fixtures = getattr(item, "fixturenames", ())
-        on_postgres = callspec is not None and callspec.params.get("database_url") == "postgresql"
+        # database_url, and the module-wide apps of the fuzz tests, take "postgresql" as a param.
+        on_postgres = callspec is not None and "postgresql" in callspec.params.values()
         if on_postgres or "pg_app" in fixtures:
             item.add_marker(pytest.mark.postgres)
         if "browser" in fixtures:

@@ -26,6 +26,9 @@ from tests.support.callbacks import callback_for
 from tests.support.orders import make_order
 from tests.support.services import required_postgres_url
 
+# Slow: hypothesis, hundreds of examples per engine in CI.
+pytestmark = pytest.mark.slow
+
 FIELD_NAMES = ["request_id", "status", "amount", "currency", "signature", "invoice_id", "method"]
 STATUS_WORDS = ["success", "fail", "expired", "pending", "paid", "declined", "weird", ""]
 HOSTILE = "\x00\x01\x07\x1b\n\r\t\x7f\x85\u2028\u200b\ufeffé€😀&=%\\\"'<>"
@@ -48,6 +51,7 @@ json_values = st.recursive(
     lambda children: st.lists(children, max_size=3) | st.dictionaries(texts, children, max_size=3),
     max_leaves=8,
 )
+
 json_objects = st.dictionaries(st.one_of(st.sampled_from(FIELD_NAMES), texts), json_values)
 
 

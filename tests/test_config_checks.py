@@ -366,6 +366,7 @@ def test_trusted_logins_in_the_environment_stop_start_up_saying_why(tmp_path):
     )
 
 
+@pytest.mark.slow  # a Python process per setting
 @pytest.mark.parametrize(
     "variable",
     [

@@ -45,6 +45,9 @@ from tests.support.services import required_postgres_url, required_redis_url, un
 from tests.support.wait import wait_for
 from tests.support.webhooks import SECRET
 
+# Slow: nginx, gunicorn, a worker, PostgreSQL and Redis.
+pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+
 NGINX_HINT = "the deployment test needs nginx (apt-get install nginx; CI installs it)"
 TIMEOUT = 10
 NGINX_ID = re.compile(r"[0-9a-f]{32}")

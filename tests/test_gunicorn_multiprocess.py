@@ -8,6 +8,7 @@ import random
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 import requests
 from sqlalchemy import func, select
 
@@ -16,6 +17,9 @@ from checkout.models import Order, OrderEvent
 from tests.support.callbacks import callback_for
 from tests.support.orders import make_order
 from tests.support.wait import wait_for
+
+# Slow: gunicorn with four workers.
+pytestmark = pytest.mark.slow
 
 ORDERS = 28
 

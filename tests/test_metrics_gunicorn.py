@@ -20,6 +20,9 @@ from tests.support.apps import close_app, make_app
 from tests.support.gunicorn import gunicorn
 from tests.support.metrics import TOKEN, parse, value
 
+# Slow: gunicorn with two workers, one killed.
+pytestmark = pytest.mark.slow
+
 WORKERS = 2
 REQUESTS = 40
 COUNTED = {"endpoint": "checkout.order_status", "method": "GET", "status": "404"}

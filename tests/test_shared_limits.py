@@ -20,6 +20,9 @@ from tests.support.apps import close_app, make_app, migrate_to_head
 from tests.support.gunicorn import gunicorn
 from tests.support.services import required_redis_url
 
+# Slow: two gunicorn instances.
+pytestmark = pytest.mark.slow
+
 CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 ATTEMPTS = 10
 LIMIT = 6

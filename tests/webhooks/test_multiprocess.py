@@ -25,6 +25,9 @@ from tests.support.webhooks import (
     worker_environment,
 )
 
+# Slow: gunicorn and worker processes.
+pytestmark = pytest.mark.slow
+
 ORDERS = 40
 COPIES = 4  # each success callback arrives this many times, concurrently
 
@@ -42,6 +45,7 @@ def receiver(monkeypatch):
 def test_two_workers_deliver_every_event_once_under_gunicorn(
     receiver, pg_app, pg_gunicorn, tmp_path
 ):
+
     app, database_url = pg_app
     base = pg_gunicorn.url
     with app.app_context():

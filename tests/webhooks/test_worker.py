@@ -31,6 +31,7 @@ from tests.support.webhooks import (
 )
 
 
+@pytest.mark.slow  # a worker process, held mid-delivery for seconds
 def test_sigterm_lets_the_worker_finish_the_delivery_under_way(sqlite_url, tmp_path):
     with fake_gateway(Reply(200, delay=1.5)) as receiver:
         app = make_app(sqlite_url, **webhook_settings(receiver.url))
