@@ -43,7 +43,7 @@ from tests.support.metrics import TOKEN, parse, value
 from tests.support.processes import stop
 from tests.support.services import required_postgres_url, required_redis_url, unavailable
 from tests.support.wait import wait_for
-from tests.support.webhooks import SECRET
+from tests.support.webhooks import SECRET, start_worker
 
 # Slow: nginx, gunicorn, a worker, PostgreSQL and Redis.
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
@@ -221,15 +221,7 @@ def layout(tmp_path) -> Iterator[Layout]:
             gunicorn(env=env, port=app_port, log_path=tmp_path / "gunicorn.log")
         )
         worker_log = tmp_path / "worker.log"
-        with worker_log.open("w") as log:
-            worker = subprocess.Popen(
-                [sys.executable, "-m", "flask", "webhooks", "worker"],
-                cwd=ROOT,
-                env=launch_environment(env),
-                stdout=log,
-                stderr=log,
-            )
-        cleanup.callback(stop, worker)
+        cleanup.callback(stop, start_worker(launch_environment(env), worker_log))
         nginx = start_nginx(
             nginx_dir, nginx_site(nginx_dir, https_port, http_port, f"127.0.0.1:{app_port}")
         )
