@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import requests
 from tests.support.apps import close_app, make_app
 from tests.support.gunicorn import gunicorn
 from tests.support.metrics import TOKEN, parse, value
+from tests.support.wait import wait_for
 
 # Slow: gunicorn with two workers, one killed.
 pytestmark = pytest.mark.slow
@@ -73,14 +73,17 @@ def test_counts_are_summed_across_workers_and_survive_a_dead_worker(two_workers)
         return requests.get(f"{base}/orders/probe{number}/status", timeout=10).status_code
 
     # Both workers must answer some: the second may still be starting, so go on in
-    # rounds (bounded) until it has counted too.
+    # rounds of eight until it has counted too.
     sent = 0
-    deadline = time.monotonic() + 30
     with ThreadPoolExecutor(max_workers=8) as pool:
-        while sent < REQUESTS or len(worker_pids(metrics_dir)) < WORKERS:
-            assert time.monotonic() < deadline, "one worker answered all:\n" + log_path.read_text()
+
+        def both_have_counted() -> bool:
+            nonlocal sent
             assert set(pool.map(probe, range(sent, sent + 8))) == {404}
             sent += 8
+            return sent >= REQUESTS and len(worker_pids(metrics_dir)) >= WORKERS
+
+        wait_for(both_have_counted, 30, lambda: "one worker answered all:\n" + log_path.read_text())
     writers = worker_pids(metrics_dir)
     assert 1 not in writers, "the stale file of an earlier run was not removed"
 
@@ -90,9 +93,13 @@ def test_counts_are_summed_across_workers_and_survive_a_dead_worker(two_workers)
 
     # A worker killed outright: gunicorn starts another, and its counts stay in the sum.
     os.kill(next(iter(writers)), signal.SIGKILL)
-    deadline = time.monotonic() + 20
-    while len(worker_pids(metrics_dir) - writers) == 0 and time.monotonic() < deadline:
+
+    def a_new_worker_has_counted() -> bool:
         requests.get(f"{base}/orders/after/status", timeout=10)
-    assert worker_pids(metrics_dir) - writers, "no new worker answered:\n" + log_path.read_text()
+        return bool(worker_pids(metrics_dir) - writers)
+
+    wait_for(
+        a_new_worker_has_counted, 20, lambda: "no new worker answered:\n" + log_path.read_text()
+    )
     after = value(scrape(base), "checkout_http_requests_total", **COUNTED)
     assert after >= sent + 1
