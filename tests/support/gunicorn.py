@@ -87,8 +87,8 @@ def gunicorn(
     """Serve `target` with gunicorn on 127.0.0.1 until the block ends.
 
     :param env: settings on top of this environment less FOREIGN_SETTINGS.
-    :param workers: the worker count (None: gunicorn.conf.py's WEB_CONCURRENCY rule).
-    :param worker_class: e.g. ``sync`` or ``gthread`` (None: gunicorn.conf.py's choice).
+    :param workers: the worker count (None: the config file's choice, or gunicorn's one).
+    :param worker_class: e.g. ``sync`` or ``gthread`` (None: the config file's, or sync).
     :param config_file: start from gunicorn.conf.py, as production does; without it,
         gunicorn's own defaults.
     :param options: more command-line options, e.g. ``["--threads", "4"]``.
