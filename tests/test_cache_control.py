@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.admin_helpers import CREDENTIALS, sign_in
-from tests.api_helpers import checkout_path, new_checkout
-from tests.conftest import make_order
+from tests.support.admin import CREDENTIALS, sign_in
+from tests.support.api import checkout_path, new_checkout
+from tests.support.orders import make_order
 
 CUSTOMER_PAGES = [
     ("GET", "/"),

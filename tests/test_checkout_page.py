@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 
 from checkout.extensions import db
 from checkout.models import Order
-from tests.api_helpers import (
+from tests.support.api import (
     AUTH,
     CHECKOUTS,
     checkout_path,
@@ -20,10 +20,10 @@ from tests.api_helpers import (
     pay_at_checkout,
     request_id_from,
 )
-from tests.callback_helpers import callback_for
-from tests.checkout_helpers import alert, all_orders, count, post_checkout
-from tests.conftest import checkout_data, close_app, make_app
-from tests.fake_gateway import FakeGateway, Reply, fake_gateway
+from tests.support.apps import close_app, make_app
+from tests.support.callbacks import callback_for
+from tests.support.checkout import alert, all_orders, checkout_data, count, post_checkout
+from tests.support.fake_gateway import FakeGateway, Reply, fake_gateway
 
 FIELD = re.compile(r'<(?:input|select)[^>]*\bname="([a-z_]+)"')
 

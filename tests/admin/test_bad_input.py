@@ -10,8 +10,9 @@ import pytest
 from flask.testing import FlaskClient
 
 from checkout.repository import MAX_PAGE
-from tests.admin_helpers import CREDENTIALS, listed_request_ids, sign_in
-from tests.conftest import close_app, make_app, make_order
+from tests.support.admin import CREDENTIALS, listed_request_ids, sign_in
+from tests.support.apps import close_app, make_app
+from tests.support.orders import make_order
 
 
 @pytest.fixture

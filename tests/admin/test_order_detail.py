@@ -13,8 +13,8 @@ from checkout.extensions import db
 from checkout.models import Order, OrderStatus
 from checkout.orders import set_status
 from checkout.repository import orders as stored_orders
-from tests.callback_helpers import callback_for
-from tests.conftest import make_order
+from tests.support.callbacks import callback_for
+from tests.support.orders import make_order
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ import pytest
 
 from checkout.money import format_minor
 from checkout.repository import PER_PAGE
-from tests.admin_helpers import listed_request_ids
-from tests.conftest import make_order
+from tests.support.admin import listed_request_ids
+from tests.support.orders import make_order
 
 
 @pytest.fixture

@@ -15,7 +15,8 @@ from checkout.admin.repository import (
 )
 from checkout.models import OrderStatus
 from checkout.repository import PER_PAGE
-from tests.conftest import close_app, make_app, make_order
+from tests.support.apps import close_app, make_app
+from tests.support.orders import make_order
 
 ORDERS = {
     # login: (status, amount, currency, method, created, review_reason)
