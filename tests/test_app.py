@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import app as app_module
 import checkout
-from tests.conftest import close_app, make_app
+from tests.support.apps import close_app, make_app
 
 
 def test_a_plugins_folder_left_without_its_package_is_skipped(tmp_path, sqlite_url, monkeypatch):

@@ -15,29 +15,23 @@ from flask.testing import FlaskClient
 
 from checkout.gateway import REFUSED, UNAVAILABLE
 from checkout.models import Order, new_request_id
-from tests.checkout_helpers import alert, all_orders, count, only_order, post_checkout
-from tests.conftest import checkout_data, close_app, form_tokens, make_app, serve
-from tests.fake_gateway import FakeGateway, Reply, fake_gateway, refused_url
+from tests.support.apps import close_app, make_app
+from tests.support.checkout import (
+    alert,
+    all_orders,
+    checkout_data,
+    count,
+    csp_directive,
+    form_tokens,
+    iframe_src,
+    only_order,
+    post_checkout,
+)
+from tests.support.fake_gateway import FakeGateway, Reply, fake_gateway, refused_url
+from tests.support.live import serve
 
 # Lower-case base32: URL-safe, and no "-" for a command line to mistake for an option.
 REQUEST_ID = re.compile(r"[a-z2-7]{26}")
-IFRAME_SRC = re.compile(r'<iframe src="([^"]+)"')
-
-
-def csp_directive(response, name: str) -> str:
-    """Return one directive of a response's Content-Security-Policy, without its name."""
-    policy = response.headers["Content-Security-Policy"]
-    for directive in policy.split(";"):
-        words = directive.split()
-        if words and words[0] == name:
-            return " ".join(words[1:])
-    raise AssertionError(f"no {name} in {policy!r}")
-
-
-def iframe_src(page: str) -> str:
-    match = IFRAME_SRC.search(page)
-    assert match, "no iframe on the page"
-    return match.group(1).replace("&amp;", "&")
 
 
 def request_id_of(location: str) -> str:

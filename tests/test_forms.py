@@ -11,8 +11,8 @@ from flask.testing import FlaskClient
 from checkout.models import Order
 from checkout.orders import CheckoutDetails, create_order
 from checkout.views import token_request_for
-from tests.checkout_helpers import count, field_error, only_order, post_checkout
-from tests.fake_gateway import shared_gateway
+from tests.support.checkout import count, field_error, only_order, post_checkout
+from tests.support.fake_gateway import shared_gateway
 
 NBSP = "\u00a0"
 PLAIN = "Enter the amount as a plain number, for example 90.00."

@@ -1,5 +1,6 @@
 """The gateway seam: the configured gateway, else the one a plug-in offers, else none — and
-then a clear 503 on the pages that take a payment, never a 500; production refuses it."""
+then a clear 503 on the pages that take a payment, never a 500; production refuses it.
+Where browsers and our server reach it, and our own URLs."""
 
 from __future__ import annotations
 
@@ -12,19 +13,27 @@ from app import create_app
 from checkout import gateway_config
 from checkout.models import Order
 from config import ProductionConfig
-from tests.api_helpers import AUTH, CHECKOUTS
-from tests.checkout_helpers import count, only_order, post_checkout
-from tests.conftest import PRODUCTION_SETTINGS, close_app, make_app
-from tests.fake_gateway import FakeGateway, Reply, fake_gateway, offered_gateway
-from tests.log_helpers import logged
+from tests.support.api import AUTH, CHECKOUTS
+from tests.support.apps import PRODUCTION_SETTINGS, close_app, make_app
+from tests.support.checkout import count, csp_directive, only_order, post_checkout
+from tests.support.fake_gateway import FakeGateway, Reply, fake_gateway, offered_gateway
+from tests.support.logs import logged
 
 NO_GATEWAY = "No payment gateway is set: set GATEWAY_BASE_URL (or install the sandbox plug-in)."
+LIVE = "https://Pay.Cactusgino.com:8443/gateway"
 
 
-def csp(response) -> dict[str, str]:
-    """Return a response's Content-Security-Policy directives by name."""
-    policy = response.headers["Content-Security-Policy"]
-    return dict(directive.strip().partition(" ")[::2] for directive in policy.split(";"))
+@pytest.fixture
+def live_app(tmp_path):
+    app = make_app(
+        f"sqlite:///{tmp_path / 'live.sqlite3'}",
+        GATEWAY_BASE_URL=LIVE,
+        GATEWAY_ALLOWED_REDIRECT_HOSTS=["Pay2.Example"],
+        GATEWAY_CONNECT_TIMEOUT=1.5,
+        GATEWAY_TIMEOUT=7.0,
+    )
+    yield app
+    close_app(app)
 
 
 @pytest.fixture
@@ -71,7 +80,7 @@ def test_an_offered_gateway_takes_payments_and_shows_its_banner(offering) -> Non
     assert [call.json()["request_id"] for call in gateway.token_calls] == [
         only_order(app).request_id
     ]
-    assert csp(client.get("/"))["frame-src"] == gateway.url
+    assert csp_directive(client.get("/"), "frame-src") == gateway.url
 
 
 def test_a_real_gateway_shows_no_banner(client) -> None:
@@ -100,7 +109,7 @@ def test_without_a_gateway_a_merchants_checkout_page_answers_503(unconfigured: F
 
 def test_without_a_gateway_nothing_may_be_framed_and_the_rest_works(unconfigured: Flask) -> None:
     client = unconfigured.test_client()
-    assert csp(client.get("/healthz"))["frame-src"] == "'none'"
+    assert csp_directive(client.get("/healthz"), "frame-src") == "'none'"
     assert client.get("/healthz").status_code == 200
     assert client.get("/orders/nobody/status").status_code == 404
 
@@ -121,3 +130,42 @@ def test_production_without_a_gateway_is_refused(tmp_path) -> None:
     }
     with pytest.raises(SystemExit, match="GATEWAY_BASE_URL must name the gateway in production"):
         create_app(ProductionConfig, settings)
+
+
+@pytest.mark.parametrize(
+    ("configured", "expected"),
+    [
+        (None, "http://localhost:5000"),  # as this request reached us
+        ("https://shop.example/", "https://shop.example"),
+        ("https://shop.example/checkout", "https://shop.example/checkout"),
+    ],
+)
+def test_our_base_url_is_the_configured_one_or_the_requests(app: Flask, configured, expected):
+    app.config["PUBLIC_BASE_URL"] = configured
+    with app.test_request_context("/", base_url="http://localhost:5000"):
+        assert gateway_config.public_base_url() == expected
+        assert gateway_config.public_url("checkout.checkout_form") == expected + "/"
+
+
+def test_with_a_live_gateway_browser_and_server_reach_its_url(live_app: Flask):
+    with live_app.test_request_context("/", base_url="http://localhost:5000"):
+        assert gateway_config.browser_gateway_base() == LIVE
+        assert gateway_config.gateway_origin() == "https://Pay.Cactusgino.com:8443"
+        # Hosts compare in lower case: a redirect to Pay.Cactusgino.com is the same host.
+        assert gateway_config.allowed_redirect_hosts() == {
+            "pay.cactusgino.com:8443",
+            "pay2.example",
+        }
+        client = gateway_config.gateway_client()
+    assert client.api_base_url == LIVE
+    assert (client.connect_timeout, client.total_timeout) == (1.5, 7.0)
+    assert client.secret == live_app.config["GATEWAY_SECRET"]
+
+
+def test_every_gateway_client_of_an_app_shares_one_pooled_session(live_app: Flask, app: Flask):
+    with live_app.test_request_context("/"):
+        first, second = gateway_config.gateway_client(), gateway_config.gateway_client()
+    with app.test_request_context("/"):
+        other_app = gateway_config.gateway_client()
+    assert first is not second and first.session is second.session
+    assert other_app.session is not first.session

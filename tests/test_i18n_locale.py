@@ -13,11 +13,11 @@ import pytest
 from flask import Flask, template_rendered
 from flask.testing import FlaskClient
 
-from tests.admin_helpers import CREDENTIALS
-from tests.checkout_helpers import only_order
-from tests.conftest import checkout_data, make_order
-from tests.fake_gateway import shared_gateway
-from tests.i18n_helpers import GATEWAY_CODES, LOCALES, client_in, html_lang
+from tests.support.admin import CREDENTIALS
+from tests.support.checkout import checkout_data, only_order
+from tests.support.fake_gateway import shared_gateway
+from tests.support.i18n import GATEWAY_CODES, LOCALES, client_in, html_lang
+from tests.support.orders import make_order
 
 SWITCHER = re.compile(r'<nav class="lang-switch" aria-label="[^"]+">(.*?)</nav>', re.S)
 SWITCHER_LINK = re.compile(r'<a href="([^"]+)" lang="([^"]+)"[^>]*>([^<]+)</a>')

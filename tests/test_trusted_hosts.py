@@ -7,8 +7,8 @@ import pytest
 
 from checkout.extensions import db
 from checkout.models import Order
-from tests.conftest import checkout_data
-from tests.fake_gateway import shared_gateway
+from tests.support.checkout import checkout_data
+from tests.support.fake_gateway import shared_gateway
 
 FOREIGN = "evil.example"
 PUBLIC = {"PUBLIC_BASE_URL": "https://shop.example"}

@@ -14,10 +14,14 @@ from sqlalchemy import func, select
 from checkout.demo_shop import deposits
 from checkout.demo_shop.models import HandledEvent, ReceivedWebhook
 from checkout.extensions import db
-from tests.conftest import close_app, required_postgres_url
-from tests.demo_shop.shop_helpers import make_shop_app
+from tests.demo_shop.helpers import make_shop_app
+from tests.support.apps import close_app
+from tests.support.services import required_postgres_url
 
 RECEIVER = "/demo-shop/webhooks"
+
+# Slow: hypothesis, on both engines.
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])

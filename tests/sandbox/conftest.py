@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 
-from tests.conftest import close_app
-from tests.sandbox.sandbox_helpers import make_sandbox_app
+from tests.sandbox.helpers import make_sandbox_app
+from tests.support.apps import close_app
 
 
 @pytest.fixture

@@ -10,10 +10,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from checkout import gateway_config
 from checkout.extensions import db
 from checkout.sandbox.models import SandboxPayment
-from tests.checkout_helpers import only_order, post_checkout
-from tests.test_checkout import csp_directive, iframe_src
+from tests.support.checkout import csp_directive, iframe_src, only_order, post_checkout
 
 
 def test_payment_page_embeds_the_sandbox_form(app: Flask, client: FlaskClient) -> None:
@@ -30,6 +30,32 @@ def test_embedded_sandbox_form_opens(app: Flask, client: FlaskClient) -> None:
     client.get(post_checkout(client).location)
     key = only_order(app).gateway_key
     assert client.get(f"/sandbox/api/jsapi/open/{key}/").status_code == 200
+
+
+def test_with_the_sandbox_browsers_reach_the_gateway_on_our_site(app: Flask) -> None:
+    with app.test_request_context("/", base_url="http://localhost:5000"):
+        assert gateway_config.browser_gateway_base() == "http://localhost:5000/sandbox"
+        assert gateway_config.gateway_origin() == "'self'"
+        assert gateway_config.allowed_redirect_hosts() == {"localhost:5000"}
+        # Our server reaches the sandbox over real HTTP on loopback, not through itself.
+        client = gateway_config.gateway_client()
+        assert client.api_base_url.startswith("http://127.0.0.1:")
+
+
+def test_with_the_sandbox_the_policy_allows_our_own_origin_only(client: FlaskClient) -> None:
+    response = client.get("/")
+    assert response.headers["Content-Security-Policy"].split("; ") == [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "frame-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'self'",
+        "base-uri 'none'",
+        "object-src 'none'",
+    ]
+    assert response.headers["X-Frame-Options"] == "SAMEORIGIN"
 
 
 def test_payment_page_allows_framing_the_sandbox_origin(client: FlaskClient) -> None:

@@ -7,7 +7,7 @@ import threading
 import pytest
 import requests
 
-from tests.sandbox.sandbox_helpers import (
+from tests.sandbox.helpers import (
     HTTP_TIMEOUT,
     merchant_server,
     open_form,

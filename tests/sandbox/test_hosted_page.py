@@ -14,9 +14,9 @@ from checkout import catalogue
 from checkout.extensions import db
 from checkout.sandbox import scenarios, texts
 from checkout.sandbox.models import SandboxPayment, SandboxState
-from tests.conftest import checkout_data
-from tests.i18n_helpers import client_in, html_lang
-from tests.sandbox.sandbox_helpers import HTTP_TIMEOUT, open_form
+from tests.sandbox.helpers import HTTP_TIMEOUT, open_form
+from tests.support.checkout import checkout_data
+from tests.support.i18n import client_in, html_lang
 
 NBSP = "\xa0"
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import requests
 
-from tests.conftest import LiveServer, checkout_data
-from tests.test_page_weight import BUDGET, TIMEOUT, page_weight
+from tests.support.checkout import checkout_data
+from tests.support.live import LiveServer
+from tests.support.page_weight import BUDGET, TIMEOUT, page_weight
 
 
 def test_the_payment_page_with_the_sandboxs_form_weighs_at_most_40_kb(live_server: LiveServer):

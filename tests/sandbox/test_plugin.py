@@ -18,13 +18,13 @@ from sqlalchemy import inspect, text
 from app import create_app
 from checkout import gateway_config
 from checkout.extensions import db
-from checkout.sandbox import MIGRATIONS_DIR, SCHEMA
+from checkout.sandbox import MIGRATIONS_DIR, SCHEMA, settings
 from checkout.sandbox.models import SandboxBase
-from config import Config, ProductionConfig, TestingConfig
-from tests.conftest import PRODUCTION_SETTINGS, close_app
-from tests.i18n_helpers import client_in
-from tests.log_helpers import logged
-from tests.unplugged import copy_without
+from config import Config, ConfigError, ProductionConfig, TestingConfig
+from tests.support.apps import PRODUCTION_SETTINGS, close_app
+from tests.support.i18n import client_in
+from tests.support.logs import logged
+from tests.support.unplugged import copy_without, python_files_naming
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLES = {"sandbox_payments", SCHEMA.version_table}
@@ -84,6 +84,20 @@ def test_development_with_the_sandbox_off_has_no_gateway(tmp_path):
     close_app(app)
 
 
+@pytest.mark.parametrize(
+    ("setting", "value", "message"),
+    [
+        ("SANDBOX_CALLBACK_TRIES", -1, "SANDBOX_CALLBACK_TRIES must be a whole number, not -1"),
+        ("SANDBOX_CALLBACK_BACKOFF", -1, "SANDBOX_CALLBACK_BACKOFF must be a number of seconds"),
+        ("SANDBOX_SCENARIO_DELAY", float("inf"), "SANDBOX_SCENARIO_DELAY must be a number of"),
+    ],
+)
+def test_the_sandbox_refuses_a_setting_it_cannot_work_with(app, setting, value, message):
+    with pytest.raises(ConfigError, match="^" + message):
+        settings.check({**app.config, setting: value})
+
+
+@pytest.mark.slow  # a Python process per setting
 @pytest.mark.parametrize(
     "variable", ["SANDBOX_CALLBACK_TRIES", "SANDBOX_CALLBACK_BACKOFF", "SANDBOX_SCENARIO_DELAY"]
 )
@@ -195,19 +209,12 @@ def test_token_errors_are_json_whatever_the_method(client):
 
 def test_nothing_outside_the_plug_in_imports_it():
     """Only app.py names it, in its list of optional plug-ins."""
-    mentions = subprocess.run(
-        ["git", "grep", "-l", "-E", r"checkout\.sandbox|from checkout import .*\bsandbox\b"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    outside = [
-        path for path in mentions if not path.startswith(("checkout/sandbox/", "tests/sandbox/"))
-    ]
-    assert [path for path in outside if path.endswith(".py")] == ["app.py"]
+    imports = r"checkout\.sandbox|from checkout import .*\bsandbox\b"
+    plugin = ("checkout/sandbox/", "tests/sandbox/")
+    assert python_files_naming(imports, outside=plugin) == ["app.py"]
 
 
+@pytest.mark.slow
 def test_with_the_sandbox_deleted_development_starts_and_says_no_gateway_is_set(tmp_path):
     copy = copy_without(tmp_path / "without-sandbox", ("checkout/sandbox/", "tests/sandbox/"))
     environment = {

@@ -9,8 +9,6 @@ from collections.abc import Callable, Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.conftest import LiveServer
-from tests.sandbox.browser.conftest import PHONE
 from tests.sandbox.browser.journey import (
     DECLINE,
     PAY,
@@ -21,6 +19,8 @@ from tests.sandbox.browser.journey import (
     scroll_overflow,
     start_payment,
 )
+from tests.support.browser import PHONE
+from tests.support.live import LiveServer
 
 
 @pytest.fixture

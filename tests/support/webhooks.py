@@ -7,8 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -57,15 +55,7 @@ def deliver_due(app: Flask) -> int:
     return Worker(app, "test-worker").run(burst=True)
 
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def wait_for(condition: Callable[[], Any], timeout: float = 10.0) -> None:
-    """Poll until `condition()` is true; fail the test after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting"
-        time.sleep(0.02)
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def worker_environment(database_url: str, webhook_url: str, **extra: str) -> dict[str, str]:

@@ -1,11 +1,12 @@
-"""A copy of the repository without some plug-ins, whose interpreters import only the copy."""
+"""Whether a plug-in unplugs: the files outside it that name it, and a copy of the repository
+without it whose interpreters import only the copy."""
 
 from __future__ import annotations
 
 import subprocess
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # The project is installed editable from some checkout: its import hook would find the
 # plug-ins there. The copy's interpreters (PYTHONPATH=<copy>) see only the copy.
 ONLY_THIS_COPY = """import sys
@@ -16,6 +17,19 @@ sys.meta_path[:] = [
     if not getattr(finder, "__module__", "").startswith("__editable__")
 ]
 """
+
+
+def python_files_naming(pattern: str, outside: tuple[str, ...]) -> list[str]:
+    """Return the tracked Python files that match `pattern` (an extended regular
+    expression), except those under the folders `outside`."""
+    found = subprocess.run(
+        ["git", "grep", "-l", "-E", pattern, "--", "*.py"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert found.returncode in (0, 1), found.stderr  # 1: no file matches
+    return [path for path in found.stdout.split() if not path.startswith(outside)]
 
 
 def copy_without(target: Path, left_out: tuple[str, ...]) -> Path:
