@@ -65,7 +65,7 @@ def gateway_client(gateway_app: Flask) -> FlaskClient:
     return gateway_app.test_client()
 
 
-# --- the test apps' gateway (tests/fake_gateway.py) -----------------------------------
+# --- the test apps' gateway (tests/support/fake_gateway.py) ---------------------------
 
 
 def test_checkout_form_renders(client: FlaskClient) -> None:
