@@ -27,6 +27,9 @@ def demo(tmp_path) -> Iterator[tuple[str, Path]]:
         "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
         "SANDBOX_CALLBACK_BACKOFF": "0.2",
         "WEBHOOK_POLL_INTERVAL": "0.1",
+        # Empty is unset, whatever the shell says: development sends webhooks to the shop.
+        "MERCHANT_WEBHOOK_URL": "",
+        "DEMO_SHOP_ENABLED": "",
     }
     with one_sync_worker(env, tmp_path / "gunicorn.log") as served:
         yield served.url, served.log_path
