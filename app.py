@@ -17,10 +17,12 @@ from checkout import (
     config_checks,
     error_reports,
     errors,
+    gateway_config,
     housekeeping,
     i18n,
     logs,
     metrics_views,
+    plugin_schemas,
     rate_limits,
     routing,
     security,
@@ -34,9 +36,10 @@ log = structlog.get_logger("checkout.config")
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "migrations")
 # The names the development server itself is reached at, on this machine.
 LOOPBACK_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
-# Plug-ins that may be absent: each registers itself in its own init_app, and deleting its
+# Plug-ins that may be absent: each registers itself in its own init_app (its blueprint,
+# settings, checks, tables; the sandbox offers itself as the gateway), and deleting its
 # package removes it. Nothing else of the checkout imports them.
-OPTIONAL_PLUGINS = ("checkout.demo_shop",)
+OPTIONAL_PLUGINS = ("checkout.sandbox", "checkout.demo_shop")
 
 
 def create_app(
@@ -57,6 +60,7 @@ def create_app(
         register_template_filters(app)
         register_commands(app)
         register_plugins(app)
+        check_gateway(app)
         create_schema(app)
     except ConfigError as error:
         # Every check raises ConfigError; this is the one place it stops the process, with
@@ -78,10 +82,10 @@ def configure(app: Flask, config_class: type[Config], test_config: dict[str, Any
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
     hosts = app.config["TRUSTED_HOSTS"]
     if hosts is not None or not app.config["PUBLIC_BASE_URL"]:
-        # Without PUBLIC_BASE_URL our absolute URLs (success_url, the iframe, where the
-        # sandbox posts its signed callbacks) come from the Host header: only this machine's
-        # names, and the ones configured, may set them. The sandbox's own loopback listener
-        # is reached as 127.0.0.1.
+        # Without PUBLIC_BASE_URL our absolute URLs (success_url, the iframe, where a
+        # gateway posts its signed callbacks) come from the Host header: only this machine's
+        # names, and the ones configured, may set them. A plug-in's loopback listener
+        # (checkout.loopback) is reached as 127.0.0.1.
         app.config["TRUSTED_HOSTS"] = [*(hosts or []), *LOOPBACK_HOSTS]
     hops = app.config["PROXY_FIX_HOPS"]
     if hops:
@@ -110,6 +114,7 @@ def register_extensions(app: Flask) -> None:
     rate_limits.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
+    gateway_config.init_app(app)
     housekeeping.init_app(app)
     webhooks.init_app(app)
     metrics_views.init_app(app)
@@ -121,14 +126,15 @@ def register_url_converters(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from checkout import admin, api, callback_views, checkout_views, health, sandbox, views
+    from checkout import admin, api, callback_views, checkout_views, health, views
 
     app.register_blueprint(views.bp)
+    # Polled by scripts: its errors are JSON, like its answers.
+    errors.answer_errors(app, f"{views.bp.name}.{views.order_status.__name__}")
     app.register_blueprint(checkout_views.bp)
-    app.register_blueprint(callback_views.bp)
+    callback_views.init_app(app)
     api.init_app(app)
     health.init_app(app)
-    sandbox.init_app(app)
     admin.init_app(app)
 
 
@@ -150,12 +156,20 @@ def register_commands(app: Flask) -> None:
 def register_plugins(app: Flask) -> None:
     """Let each optional plug-in that is installed register itself."""
     for name in OPTIONAL_PLUGINS:
-        if importlib.util.find_spec(name) is not None:
+        spec = importlib.util.find_spec(name)
+        # No origin: only a folder is left (e.g. __pycache__ after `git rm`), no package.
+        if spec is not None and spec.origin is not None:
             importlib.import_module(name).init_app(app)
 
 
+def check_gateway(app: Flask) -> None:
+    """After the plug-ins, which may offer one: refuse production without a gateway."""
+    gateway_config.check(app)
+
+
 def create_schema(app: Flask) -> None:
-    """Bring the development database up to date, so the demo needs no set-up step.
+    """Bring the development database up to date, the plug-ins' tables included, so the
+    demo needs no set-up step.
 
     Production runs `flask db upgrade` once per deploy instead: several workers starting
     at once must not race to migrate. Tests build their own schema.
@@ -163,6 +177,7 @@ def create_schema(app: Flask) -> None:
     if app.config["APP_ENV"] == "development":
         with app.app_context():
             flask_migrate.upgrade(directory=MIGRATIONS_DIR)
+        plugin_schemas.upgrade(app)
 
 
 def tune_sqlite(dbapi_connection: Any, _record: Any) -> None:

@@ -76,7 +76,8 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 class Config:
-    """Development defaults: SQLite under `instance/` and the embedded sandbox gateway."""
+    """Development defaults: SQLite under `instance/`; the gateway at GATEWAY_BASE_URL, or
+    one a plug-in offers (the embedded sandbox)."""
 
     APP_ENV = "development"
     SECRET_KEY = env("SECRET_KEY", DEV_SECRET_KEY)
@@ -94,7 +95,7 @@ class Config:
         "hide_parameters": True,
     }
 
-    # Unset means the embedded sandbox gateway; https://cactusgino.com is the live one.
+    # https://cactusgino.com is the live one; unset, a plug-in may offer one (the sandbox).
     GATEWAY_BASE_URL = env("GATEWAY_BASE_URL")
     GATEWAY_ALLOWED_REDIRECT_HOSTS = env_list("GATEWAY_ALLOWED_REDIRECT_HOSTS")
     MERCHANT_ID = env("MERCHANT_ID", DEV_MERCHANT_ID)
@@ -125,18 +126,6 @@ class Config:
 
     CALLBACK_STATUS_MAP = {**DEFAULT_STATUS_MAP, **env_map("GATEWAY_STATUS_MAP")}
     CALLBACK_MAX_BYTES = env_number("CALLBACK_MAX_BYTES", str(64 * 1024), int)
-
-    SANDBOX_ENABLED = env_bool("SANDBOX_ENABLED", True)
-    SANDBOX_REDIRECT = env_bool("SANDBOX_REDIRECT", False)
-    SANDBOX_REDIRECT_METHODS = env_list("SANDBOX_REDIRECT_METHODS")
-    # Where the sandbox posts callbacks; unset = PUBLIC_BASE_URL + /callback, else
-    # `/callback` on the site of success_url.
-    SANDBOX_CALLBACK_URL = env("SANDBOX_CALLBACK_URL")
-    # 6 tries, waiting 2, 4, 8, 16 and 32 s between them: about a minute, like real gateways.
-    SANDBOX_CALLBACK_TRIES = env_number("SANDBOX_CALLBACK_TRIES", "6", int)
-    SANDBOX_CALLBACK_BACKOFF = env_number("SANDBOX_CALLBACK_BACKOFF", "2", float)
-    # How long the "callback delayed" test scenario holds its callback (docs/sandbox.md).
-    SANDBOX_SCENARIO_DELAY = env_number("SANDBOX_SCENARIO_DELAY", "20", float)
 
     # Callbacks from other networks get 403 when set (comma-separated CIDRs).
     CALLBACK_ALLOWED_NETWORKS = env_list("CALLBACK_ALLOWED_NETWORKS")
@@ -202,10 +191,9 @@ class TestingConfig(Config):
 
 
 class ProductionConfig(Config):
-    """A real shop: secrets must be set and the sandbox is off unless asked for."""
+    """A real shop: secrets and the gateway must be set."""
 
     APP_ENV = "production"
-    SANDBOX_ENABLED = env_bool("SANDBOX_ENABLED", False)
     # No development default: unset, the Checkouts API is off.
     MERCHANT_API_KEY = env("MERCHANT_API_KEY")
     PROXY_FIX_HOPS = env_number("PROXY_FIX_HOPS", "1", int)

@@ -175,6 +175,7 @@ def build_schema(url: str) -> None:
 
     from app import create_app
     from bench.lean import lean_metadata
+    from checkout import plugin_schemas
     from checkout.extensions import db
     from config import TestingConfig
 
@@ -185,6 +186,8 @@ def build_schema(url: str) -> None:
     app = create_app(TestingConfig, {"SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
         db.create_all()
+    plugin_schemas.recreate_tables(app)
+    with app.app_context():
         db.engine.dispose()
     lean_metadata.create_all(engine)
     engine.dispose()

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, Flask, jsonify, request
 from werkzeug.wrappers import Response
 
-from checkout import callbacks
+from checkout import callbacks, errors
 from checkout.extensions import csrf
 
 bp = Blueprint("callbacks", __name__)
@@ -22,3 +22,9 @@ def receive() -> tuple[Response, int]:
     except callbacks.CallbackRejected as rejection:
         return jsonify(error=rejection.message, outcome=rejection.outcome), rejection.status
     return jsonify(status="ok", outcome=outcome), 200
+
+
+def init_app(app: Flask) -> None:
+    """Mount `POST /callback`; the gateway reads its errors as JSON, like its answers."""
+    app.register_blueprint(bp)
+    errors.answer_errors(app, bp.name)

@@ -17,6 +17,7 @@ from checkout import catalogue, checkouts, i18n, rules, submissions
 from checkout.checkouts import CheckoutClosed
 from checkout.extensions import limiter
 from checkout.forms import CheckoutForm
+from checkout.gateway_config import needs_gateway
 from checkout.models import Checkout, CheckoutStatus
 from checkout.money import format_plain
 from checkout.orders import CheckoutDetails, SubmissionConflict, get_order
@@ -112,6 +113,7 @@ def closed_page(checkout: Checkout) -> tuple[str, int] | None:
 
 
 @bp.get("/c/<request_id:checkout_id>")
+@needs_gateway
 def checkout_page(checkout_id: str) -> tuple[str, int]:
     checkout = checkout_or_404(checkout_id)
     # The session exists before the first post, so that a double first post is one session.
@@ -121,6 +123,7 @@ def checkout_page(checkout_id: str) -> tuple[str, int]:
 
 @bp.post("/c/<request_id:checkout_id>")
 @limiter.limit(lambda: current_app.config["CHECKOUT_RATE_LIMIT"])
+@needs_gateway
 def submit_checkout_page(checkout_id: str) -> Response | tuple[str, int]:
     checkout = checkout_or_404(checkout_id)
     closed = closed_page(checkout)

@@ -46,12 +46,11 @@ MIN_CALLBACK_BYTES = 1024
 WHOLE_NUMBERS = {
     "WORKERS": "WEB_CONCURRENCY",
     "PROXY_FIX_HOPS": "PROXY_FIX_HOPS",
-    "SANDBOX_CALLBACK_TRIES": "SANDBOX_CALLBACK_TRIES",
 }
 
 
 def check(config: Mapping[str, Any]) -> None:
-    """Check every setting; in production also the secrets, URLs and the sandbox.
+    """Check every setting; in production also the secrets and URLs.
 
     :raise ConfigError: for the first setting at fault.
     """
@@ -97,10 +96,6 @@ def check_general(config: Mapping[str, Any]) -> None:
     for name, variable in WHOLE_NUMBERS.items():
         if not (isinstance(config[name], int) and config[name] >= 0):
             raise ConfigError(f"{variable} must be a whole number, not {config[name]!r}")
-    for name in ("SANDBOX_CALLBACK_BACKOFF", "SANDBOX_SCENARIO_DELAY"):
-        seconds = config[name]
-        if not (isinstance(seconds, int | float) and 0 <= seconds < math.inf):
-            raise ConfigError(f"{name} must be a number of seconds")
     if config["LOG_FORMAT"] not in LOG_FORMATS:
         raise ConfigError(f"LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}")
     if config["CUSTOMER_TYPE"] not in set(catalogue.CustomerType):
@@ -121,11 +116,6 @@ def check_general(config: Mapping[str, Any]) -> None:
                 "e.g. pay.cactusgino.com"
             )
     gateway = config["GATEWAY_BASE_URL"]
-    if not gateway and not config["SANDBOX_ENABLED"]:
-        raise ConfigError(
-            "GATEWAY_BASE_URL must name the gateway when the sandbox is off "
-            "(SANDBOX_ENABLED=0); unset both to use the embedded sandbox"
-        )
     if gateway and not _is_http_url(gateway):
         raise ConfigError("GATEWAY_BASE_URL must be an http(s) URL, e.g. https://cactusgino.com")
     public = config["PUBLIC_BASE_URL"]
@@ -295,13 +285,6 @@ def warnings(config: Mapping[str, Any]) -> list[tuple[str, str]]:
                 "memory:// is allowed because RATELIMIT_SINGLE_INSTANCE=1 says one worker on "
                 "one machine serves the shop; a second worker or machine makes every rate "
                 "limit looser: use redis://host:6379/0 then",
-            )
-        )
-    if config["APP_ENV"] == "production" and config["SANDBOX_ENABLED"]:
-        found.append(
-            (
-                "SANDBOX_ENABLED",
-                "the sandbox gateway runs in production: payments are pretend, no money moves",
             )
         )
     return found

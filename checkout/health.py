@@ -13,7 +13,7 @@ from flask import Blueprint, Flask, current_app, jsonify
 from limits.storage import storage_from_string
 from werkzeug.wrappers import Response
 
-from checkout import repository
+from checkout import errors, repository
 from checkout.extensions import db
 
 log = structlog.get_logger(__name__)
@@ -102,3 +102,5 @@ def check_rate_limit_storage() -> str:
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    # Probes read JSON, errors included.
+    errors.answer_errors(app, bp.name)

@@ -2,9 +2,10 @@
 
 The locale is chosen, first match wins, from `?lang=` (remembered in the session, which is
 what the language switcher's links use), then the session, then the browser's
-Accept-Language, then English. The back office stays English: it is for operators. The
-sandbox gateway's pages speak the gateway's language (`checkout/sandbox/texts.py`), as a
-real gateway's would, so our choice is neither read nor stored there.
+Accept-Language, then English. Blueprints that are not the customer's pages of ours say so
+with `english_only`: the back office and the API (for operators and programs), and a
+plug-in's pages that choose their language themselves (a gateway's speak the language it
+was asked for, as a real gateway's would), so our choice is neither read nor stored there.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import os
 
 from babel import Locale
-from flask import Flask, g, has_request_context, request, session
+from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import Babel, get_locale
 from werkzeug.wrappers import Response
 
@@ -23,8 +24,7 @@ TRANSLATIONS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tra
 DEFAULT_LOCALE = "en"
 SESSION_KEY = "locale"
 QUERY_ARG = "lang"
-# Pages that are not the customer's pages of ours: English, and the session left alone.
-NOT_OURS = frozenset({"admin", "api", "sandbox"})
+EXTENSION = "english_only_blueprints"
 
 # Our locales, built once so that choosing one per request is a dictionary lookup.
 LOCALES: dict[str, Locale] = {code: Locale.parse(code) for code in ("en", "ru", "kk", "uk", "az")}
@@ -45,9 +45,14 @@ LOCALE_NAMES: dict[str, str] = {
 babel = Babel()
 
 
+def english_only(app: Flask, blueprint: str) -> None:
+    """Leave a blueprint's pages out of the locale choice: English, the session untouched."""
+    app.extensions.setdefault(EXTENSION, set()).add(blueprint)
+
+
 def select_locale() -> Locale:
     """Pick the locale of this request: ?lang=, then the session, then Accept-Language."""
-    if not has_request_context() or request.blueprint in NOT_OURS:
+    if not has_request_context() or request.blueprint in current_app.extensions.get(EXTENSION, ()):
         return LOCALES[DEFAULT_LOCALE]
     asked = (request.args.get(QUERY_ARG) or "").strip().lower()
     if asked in LOCALES:

@@ -4,9 +4,9 @@ Calling this site through its public port from inside a request would deadlock a
 whose workers are all busy waiting for themselves (gunicorn's sync workers, one request per
 process). Each process therefore serves the same app on its own loopback port from a daemon
 thread, started on first use, and the caller posts there: real HTTP, no in-process shortcut,
-and no worker of the public pool is ever needed to answer it. The embedded sandbox (our
-server asking its gateway for a key) and the demo shop (a merchant's server calling the
-Checkouts API) each run one, each serving only its own path prefix.
+and no worker of the public pool is ever needed to answer it. A plug-in whose server-side
+calls land on this very site (a gateway the app plays itself, a merchant's server calling
+the Checkouts API) runs one, serving only its own path prefix.
 """
 
 from __future__ import annotations

@@ -12,18 +12,20 @@ from checkout.gateway_config import gateway_origin
 def content_security_policy() -> str:
     """Return our CSP: only our own assets, and frames only from the gateway."""
     gateway = gateway_origin()
+    # Without a gateway nothing is framed: the payment pages answer 503 then.
+    frame_sources = gateway or "'none'"
     # The checkout's 303 may lead to any host a gateway redirect_url is allowed to name; a
     # host missing here would leave the customer stuck on the form with a pending order.
     # Host-sources without a scheme: the page's own scheme (or its https upgrade).
     allowed = [host.lower() for host in current_app.config["GATEWAY_ALLOWED_REDIRECT_HOSTS"]]
-    form_targets = " ".join(dict.fromkeys(["'self'", gateway, *allowed]))
+    form_targets = " ".join(dict.fromkeys(["'self'", *([gateway] if gateway else []), *allowed]))
     return "; ".join(
         [
             "default-src 'self'",
             "script-src 'self'",
             "style-src 'self'",
             "img-src 'self' data:",
-            f"frame-src {gateway}",
+            f"frame-src {frame_sources}",
             # A redirect after a form post must be allowed by form-action too.
             f"form-action {form_targets}",
             "frame-ancestors 'self'",

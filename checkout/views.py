@@ -27,7 +27,12 @@ from checkout import i18n, rules, submissions
 from checkout.extensions import limiter
 from checkout.forms import CheckoutForm
 from checkout.gateway import GatewayError, TokenRequest, open_url
-from checkout.gateway_config import browser_gateway_base, gateway_client, public_url
+from checkout.gateway_config import (
+    browser_gateway_base,
+    gateway_client,
+    needs_gateway,
+    public_url,
+)
 from checkout.models import Order, OrderStatus
 from checkout.orders import (
     CheckoutDetails,
@@ -97,6 +102,7 @@ def open_form_switch() -> tuple[str, int] | None:
 
 
 @bp.get("/")
+@needs_gateway
 def checkout_form() -> str:
     # Everything but the two tokens is the same for every visitor in a language: render
     # it once per language.
@@ -124,6 +130,7 @@ def blank_form_page() -> str:
 
 @bp.post("/")
 @limiter.limit(lambda: current_app.config["CHECKOUT_RATE_LIMIT"])
+@needs_gateway
 def submit_checkout() -> Response | tuple[str, int]:
     form = CheckoutForm()
     if not form.validate():

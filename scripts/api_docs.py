@@ -3,7 +3,7 @@
     .venv/bin/python -m scripts.api_docs
 
 Everything between the two `reference` markers of docs/api.md is rewritten; the rest (the
-guide and its curl session) is written by hand. tests/test_api_openapi.py fails when the
+guide and its curl session) is written by hand. tests/api/test_api_openapi.py fails when the
 page no longer shows the description.
 """
 

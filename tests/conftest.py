@@ -14,17 +14,12 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
 from tests.support import profiles
-from tests.support.apps import PRODUCTION_SETTINGS, close_app, make_app
-from tests.support.checkout import CSRF_FIELD, checkout_data, form_tokens
+from tests.support.apps import close_app, make_app
 from tests.support.gunicorn import Served, gunicorn
 from tests.support.live import LiveServer, serve
 from tests.support.services import required_postgres_url
 
 profiles.load()
-
-# Transitional: the sandbox's and the demo shop's tests still import these from here; they
-# will import them from tests.support once they move to their own folders.
-__all__ = ["CSRF_FIELD", "PRODUCTION_SETTINGS", "checkout_data", "form_tokens"]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

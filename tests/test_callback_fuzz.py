@@ -4,7 +4,7 @@ every request is stored, and nothing changes an order without a valid signature.
 The inputs reach for every class the attack review found: JSON of every type and depth
 (20,000 levels too), NUL and other control characters, lone surrogates, non-ASCII, bytes
 that are not UTF-8, numbers past any range. Example counts come from the hypothesis
-profile (tests/conftest.py): a few locally, more in CI.
+profile (tests/support/profiles.py): a few locally, more in CI.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The customer's routes end to end: the embedded sandbox, or a fake gateway over real HTTP."""
+"""The customer's routes end to end, against a fake gateway over real HTTP."""
 
 from __future__ import annotations
 
@@ -13,17 +13,17 @@ import requests
 from flask import Flask
 from flask.testing import FlaskClient
 
-from checkout.extensions import db
 from checkout.gateway import REFUSED, UNAVAILABLE
 from checkout.models import Order, new_request_id
-from checkout.sandbox.models import SandboxPayment
 from tests.support.apps import close_app, make_app
 from tests.support.checkout import (
     alert,
     all_orders,
     checkout_data,
     count,
+    csp_directive,
     form_tokens,
+    iframe_src,
     only_order,
     post_checkout,
 )
@@ -32,23 +32,6 @@ from tests.support.live import serve
 
 # Lower-case base32: URL-safe, and no "-" for a command line to mistake for an option.
 REQUEST_ID = re.compile(r"[a-z2-7]{26}")
-IFRAME_SRC = re.compile(r'<iframe src="([^"]+)"')
-
-
-def csp_directive(response, name: str) -> str:
-    """Return one directive of a response's Content-Security-Policy, without its name."""
-    policy = response.headers["Content-Security-Policy"]
-    for directive in policy.split(";"):
-        words = directive.split()
-        if words and words[0] == name:
-            return " ".join(words[1:])
-    raise AssertionError(f"no {name} in {policy!r}")
-
-
-def iframe_src(page: str) -> str:
-    match = IFRAME_SRC.search(page)
-    assert match, "no iframe on the page"
-    return match.group(1).replace("&amp;", "&")
 
 
 def request_id_of(location: str) -> str:
@@ -66,7 +49,7 @@ def gateway() -> Iterator[FakeGateway]:
 
 
 def gateway_app_at(database_url: str, base_url: str, **overrides: object) -> Flask:
-    """Return a test app that talks to the gateway at `base_url` instead of its sandbox."""
+    """Return a test app that talks to the gateway at `base_url`."""
     return make_app(database_url, GATEWAY_BASE_URL=base_url, **overrides)
 
 
@@ -82,7 +65,7 @@ def gateway_client(gateway_app: Flask) -> FlaskClient:
     return gateway_app.test_client()
 
 
-# --- the sandbox path ------------------------------------------------------------------
+# --- the test apps' gateway (tests/support/fake_gateway.py) ---------------------------
 
 
 def test_checkout_form_renders(client: FlaskClient) -> None:
@@ -111,62 +94,6 @@ def test_submitted_order_is_pending_with_the_gateway_key(app: Flask, client: Fla
     )
     assert order.gateway_key
     assert order.error is None
-
-
-def test_payment_page_embeds_the_sandbox_form(app: Flask, client: FlaskClient) -> None:
-    location = post_checkout(client).location
-    response = client.get(location)
-    assert response.status_code == 200
-    key = only_order(app).gateway_key
-    assert iframe_src(response.get_data(as_text=True)) == (
-        f"http://localhost/sandbox/api/jsapi/open/{key}/"
-    )
-
-
-def test_embedded_sandbox_form_opens(app: Flask, client: FlaskClient) -> None:
-    client.get(post_checkout(client).location)
-    key = only_order(app).gateway_key
-    assert client.get(f"/sandbox/api/jsapi/open/{key}/").status_code == 200
-
-
-def test_payment_page_allows_framing_the_sandbox_origin(client: FlaskClient) -> None:
-    response = client.get(post_checkout(client).location)
-    # The sandbox is served by our own site: its origin is 'self'.
-    assert csp_directive(response, "frame-src") == "'self'"
-
-
-def test_sandbox_received_the_signed_request_over_http(app: Flask, client: FlaskClient) -> None:
-    post_checkout(client, amount="12.34", currency="USD", site_login="bob")
-    order = only_order(app)
-    with app.app_context():
-        payment = db.session.get(SandboxPayment, order.gateway_key)
-        assert payment is not None
-        assert payment.params["request_id"] == order.request_id
-        assert payment.params["amount"] == 1234
-        assert payment.params["site_login"] == "bob"
-
-
-@pytest.mark.parametrize("app_overrides", [{"SANDBOX_REDIRECT": True}])
-def test_sandbox_redirect_url_is_followed(app: Flask, client: FlaskClient) -> None:
-    response = post_checkout(client)
-    order = only_order(app)
-    assert response.status_code == 303
-    assert order.redirect_url
-    assert response.location == order.redirect_url
-    parts = urlsplit(order.redirect_url)
-    assert (parts.scheme, parts.netloc) == ("http", "localhost")
-    assert re.fullmatch(r"/sandbox/api/jsapi/open/[^/]+/", parts.path)
-
-
-@pytest.mark.parametrize("app_overrides", [{"SANDBOX_REDIRECT": True}])
-def test_payment_page_sends_a_redirect_order_to_the_gateway(
-    app: Flask, client: FlaskClient
-) -> None:
-    post_checkout(client)
-    order = only_order(app)
-    response = client.get(f"/pay/{order.request_id}")
-    assert response.status_code == 303
-    assert response.location == order.redirect_url
 
 
 # --- a gateway configured by GATEWAY_BASE_URL ------------------------------------------

@@ -1,6 +1,6 @@
 """Start-up checks: every environment refuses a setting that cannot work, naming it and
-saying what is wrong; production also refuses a missing secret, a development default or the
-sandbox, and says loudly at start which settings work but are risky."""
+saying what is wrong; production also refuses a missing secret, a development default or no
+gateway, and says loudly at start which settings work but are risky."""
 
 from __future__ import annotations
 
@@ -50,7 +50,6 @@ WEBHOOKS = {"MERCHANT_WEBHOOK_URL": "https://shop.example/hooks", "MERCHANT_WEBH
         ("CALLBACK_MAX_BYTES", 0, "CALLBACK_MAX_BYTES must be a positive number of bytes"),
         ("PROXY_FIX_HOPS", -1, "PROXY_FIX_HOPS must be a whole number, not -1"),
         ("WORKERS", 1.5, "WEB_CONCURRENCY must be a whole number, not 1.5"),
-        ("SANDBOX_CALLBACK_BACKOFF", -1, "SANDBOX_CALLBACK_BACKOFF must be a number of seconds"),
         ("LOG_FORMAT", "xml", "LOG_FORMAT must be one of console, json"),
         ("CUSTOMER_TYPE", "vip", "CUSTOMER_TYPE must be 'trust' or 'regular'"),
         ("CALLBACK_STATUS_MAP", {"ok": "done"}, "GATEWAY_STATUS_MAP: 'ok' maps to unknown state"),
@@ -108,13 +107,11 @@ def production(tmp_path):
     return build
 
 
-def test_good_production_settings_start_without_the_sandbox(production):
+def test_good_production_settings_start(production):
     app = production()
-    assert "sandbox" not in app.blueprints
     assert app.config["SESSION_COOKIE_SECURE"] is True
     response = app.test_client().get("/", base_url="https://shop.example")
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
-    assert app.test_client().get("/sandbox/api/jsapi/open/x/").status_code == 404
 
 
 @pytest.mark.parametrize(
@@ -188,16 +185,6 @@ def test_production_without_webhooks_needs_no_webhook_secret(production):
     assert app.config["MERCHANT_WEBHOOK_URL"] is None
 
 
-def test_sandbox_runs_in_production_only_when_asked_for(production):
-    app = production(GATEWAY_BASE_URL=None, SANDBOX_ENABLED=True)
-    assert "sandbox" in app.blueprints
-
-
-def test_sandbox_is_never_mounted_beside_another_gateway(production):
-    app = production(SANDBOX_ENABLED=True)
-    assert "sandbox" not in app.blueprints
-
-
 def test_proxy_fix_trusts_the_configured_proxy(production):
     app = production(PROXY_FIX_HOPS=1)
 
@@ -213,21 +200,6 @@ def test_proxy_fix_trusts_the_configured_proxy(production):
         environ_base={"REMOTE_ADDR": "10.0.0.2"},
     )
     assert response.json == {"ip": "198.51.100.9", "scheme": "https"}
-
-
-def test_development_without_sandbox_or_gateway_is_refused(tmp_path):
-    from config import Config
-
-    with pytest.raises(SystemExit) as refusal:
-        create_app(
-            Config,
-            {
-                "SANDBOX_ENABLED": False,
-                "GATEWAY_BASE_URL": None,
-                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'dev.sqlite3'}",
-            },
-        )
-    assert "GATEWAY_BASE_URL" in str(refusal.value)
 
 
 API_ROUTES = [
@@ -305,14 +277,10 @@ def test_one_stated_instance_with_per_process_limits_is_a_loud_warning(productio
 
 def test_per_process_rate_limits_with_several_development_workers_are_a_loud_warning(caplog):
     create_app(Config, {"WORKERS": 3, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
-    [warning] = warnings_logged(caplog)
+    [warning] = [
+        line for line in warnings_logged(caplog) if line["setting"] == "RATELIMIT_STORAGE_URI"
+    ]
     assert "3 workers" in warning["reason"] and "admin sign-in" in warning["reason"]
-
-
-def test_the_sandbox_in_production_is_a_loud_warning(production, caplog):
-    production(GATEWAY_BASE_URL=None, SANDBOX_ENABLED=True, RATELIMIT_STORAGE_URI="redis://x")
-    [warning] = warnings_logged(caplog)
-    assert warning["setting"] == "SANDBOX_ENABLED" and "no money moves" in warning["reason"]
 
 
 def test_a_shared_store_and_a_live_gateway_start_without_warnings(production, caplog):
@@ -375,9 +343,6 @@ def test_trusted_logins_in_the_environment_stop_start_up_saying_why(tmp_path):
         "CALLBACK_MAX_BYTES",
         "WEB_CONCURRENCY",
         "PROXY_FIX_HOPS",
-        "SANDBOX_CALLBACK_TRIES",
-        "SANDBOX_CALLBACK_BACKOFF",
-        "SANDBOX_SCENARIO_DELAY",
     ],
 )
 def test_a_number_setting_that_is_not_a_number_is_refused_by_name(tmp_path, variable):

@@ -1,23 +1,27 @@
-"""Errors at the edge: programs get JSON (problem+json under /api/), people get a page, and
-nobody gets a stack trace or the text of an exception."""
+"""Errors at the edge, answered as the route's owner says: programs get JSON (the API
+problem+json), people a page, and nobody a stack trace or the text of an exception —
+decided per blueprint or endpoint, not per URL."""
 
 from __future__ import annotations
 
 import logging
 
 import pytest
-from flask import Flask, abort
+from flask import Blueprint, Flask, abort
 from flask.testing import FlaskClient
 
+from checkout import errors
+from checkout.api import problems
 from tests.support.logs import logged
 
+PAGE, JSON, PROBLEM = "text/html", "application/json", "application/problem+json"
 SECRET_DETAIL = "database password is hunter22"
 SORRY = "Something went wrong on our side. Please try again in a minute."
 
 
 @pytest.fixture
 def failing_app(app: Flask) -> Flask:
-    """The test app with routes that fail, one per kind of client, added before any request."""
+    """The test app with routes that fail, one per kind of owner, added before any request."""
 
     def fail() -> str:
         raise RuntimeError(SECRET_DETAIL)
@@ -25,10 +29,43 @@ def failing_app(app: Flask) -> Flask:
     def refuse() -> str:
         abort(409, description="This order was already paid.")
 
-    for path in ("/boom", "/orders/boom/status", "/api/v1/boom"):
+    owners = {
+        "/boom": None,
+        "/machines/boom": errors.json_error,
+        "/api/v1/boom": problems.from_http_error,
+    }
+    for path, renderer in owners.items():
         app.add_url_rule(path, endpoint=path, view_func=fail)
+        if renderer is not None:
+            errors.answer_errors(app, path, renderer)
     app.add_url_rule("/refuse", view_func=refuse)
     return app
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "mimetype"),
+    [
+        # The gateway's callback: a 405 belongs to its route too.
+        ("GET", "/callback", 405, JSON),
+        ("POST", "/healthz", 405, JSON),
+        ("POST", "/readyz", 405, JSON),
+        ("GET", "/orders/nobody/status", 404, JSON),
+        ("POST", "/orders/nobody/status", 405, JSON),
+        ("GET", "/api/v1/orders/nobody", 401, PROBLEM),
+        # The API's namespace, even where it has no route.
+        ("GET", "/api/v2/nothing", 404, PROBLEM),
+        ("DELETE", "/api/v1/checkouts", 405, PROBLEM),
+        # The customer's pages, and URLs nobody owns.
+        ("GET", "/orders/nobody", 404, PAGE),
+        ("GET", "/pay/nobody", 404, PAGE),
+        ("DELETE", "/", 405, PAGE),
+        ("GET", "/callbacks", 404, PAGE),
+        ("GET", "/no/such/page", 404, PAGE),
+    ],
+)
+def test_each_route_answers_errors_its_owners_way(client, method, path, status, mimetype):
+    response = client.open(path, method=method)
+    assert (response.status_code, response.mimetype) == (status, mimetype)
 
 
 @pytest.mark.parametrize(
@@ -37,9 +74,10 @@ def failing_app(app: Flask) -> Flask:
         ("/no-such-page", "text/html", "page"),
         ("/no-such-page", "*/*", "page"),
         ("/no-such-page", "application/json", "json"),
-        ("/orders/a/b/status", "text/html", "json"),  # a page's poll, whatever it accepts
-        ("/callback/nope", "text/html", "json"),  # the gateway's
-        ("/healthz/nope", "text/html", "json"),
+        # No route owns these: a program's prefix alone decides nothing.
+        ("/orders/a/b/status", "text/html", "page"),
+        ("/callback/nope", "text/html", "page"),
+        ("/healthz/nope", "text/html", "page"),
         ("/api/v1/nope", "text/html", "problem"),  # the API answers every error as a problem
         ("/api/v1/nope", "application/json", "problem"),
     ],
@@ -49,24 +87,20 @@ def test_each_client_gets_its_own_kind_of_404(client: FlaskClient, path, accept,
     assert response.status_code == 404
     message = "We could not find this page."
     if kind == "page":
-        assert response.mimetype == "text/html"
+        assert response.mimetype == PAGE
         assert message in response.get_data(as_text=True)
     elif kind == "json":
-        assert response.mimetype == "application/json"
+        assert response.mimetype == JSON
         assert response.get_json() == {"error": message, "status": 404}
     else:
-        assert response.mimetype == "application/problem+json"
+        assert response.mimetype == PROBLEM
         problem = response.get_json(force=True)
         assert (problem["status"], problem["detail"]) == (404, message)
 
 
 @pytest.mark.parametrize(
     ("path", "mimetype"),
-    [
-        ("/boom", "text/html"),
-        ("/orders/boom/status", "application/json"),
-        ("/api/v1/boom", "application/problem+json"),
-    ],
+    [("/boom", PAGE), ("/machines/boom", JSON), ("/api/v1/boom", PROBLEM)],
 )
 def test_an_unexpected_failure_is_a_plain_500_and_logged(failing_app, caplog, path, mimetype):
     caplog.set_level(logging.ERROR)
@@ -88,6 +122,12 @@ def test_a_refusal_meant_for_people_keeps_its_own_words(failing_app):
     assert as_json.get_json() == {"error": "This order was already paid.", "status": 409}
 
 
+def test_a_program_that_asks_for_json_gets_json_anywhere(client):
+    response = client.get("/no/such/page", headers={"Accept": "application/json"})
+    assert response.status_code == 404
+    assert response.get_json() == {"error": "We could not find this page.", "status": 404}
+
+
 def test_a_wrong_method_names_itself_in_words(client: FlaskClient):
     response = client.get("/callback")
     assert response.status_code == 405
@@ -101,16 +141,34 @@ def test_a_wrong_method_names_itself_in_words(client: FlaskClient):
 def test_an_expired_form_is_explained_to_the_customer(client: FlaskClient):
     response = client.post("/", data={"amount": "90.00"})
     assert response.status_code == 400
-    assert response.mimetype == "text/html"
+    assert response.mimetype == PAGE
     assert "Your form expired. Please go back, reload the page and try again." in (
         response.get_data(as_text=True)
     )
 
 
 @pytest.mark.parametrize(
-    ("path", "mimetype"), [("/", "text/plain"), ("/orders/x/status", "application/json")]
+    ("method", "path", "mimetype"),
+    [("GET", "/", "text/plain"), ("GET", "/orders/x/status", JSON), ("POST", "/callback", JSON)],
 )
-def test_an_untrusted_host_is_refused_in_plain_words(client: FlaskClient, path, mimetype):
-    response = client.get(path, base_url="http://evil.example")
+def test_an_untrusted_host_is_refused_in_plain_words_as_the_route_answers(
+    client: FlaskClient, method, path, mimetype
+):
+    response = client.open(path, method=method, base_url="http://evil.example")
     assert (response.status_code, response.mimetype) == (400, mimetype)
     assert "evil.example" in response.get_data(as_text=True)
+
+
+def test_a_blueprint_registers_how_its_errors_are_answered(app: Flask):
+    bp = Blueprint("machines", __name__)
+
+    @bp.get("/machines/<name>")
+    def machine(name: str) -> str:
+        abort(404, description=f"no machine {name}")
+
+    app.register_blueprint(bp)
+    errors.answer_errors(app, bp.name)
+    response = app.test_client().get("/machines/x")
+    assert response.status_code == 404
+    assert response.get_json() == {"error": "no machine x", "status": 404}
+    assert app.test_client().post("/machines/x").mimetype == JSON

@@ -22,7 +22,7 @@ from tests.support.logs import logged
 
 NESTED = b"[" * 20_000 + b"]" * 20_000
 # Time-outs that are not positive seconds never reach a running app (start-up refuses them,
-# tests/test_production_config.py); the client refuses them too (tests/test_gateway_client.py).
+# tests/test_config_checks.py); the client refuses them too (tests/test_gateway_client.py).
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,10 @@ from urllib.parse import urljoin
 import pytest
 from flask import Flask, template_rendered
 from flask.testing import FlaskClient
-from sqlalchemy import select
 
-from checkout.extensions import db
-from checkout.sandbox.models import SandboxPayment
 from tests.support.admin import CREDENTIALS
-from tests.support.checkout import checkout_data
+from tests.support.checkout import checkout_data, only_order
+from tests.support.fake_gateway import shared_gateway
 from tests.support.i18n import GATEWAY_CODES, LOCALES, client_in, html_lang
 from tests.support.orders import make_order
 
@@ -48,11 +46,8 @@ def current_language_in_switcher(page: str) -> str:
 
 
 def gateway_language_sent(app: Flask) -> str:
-    """Return the `language` the (sandbox) gateway received with the one payment."""
-    with app.app_context():
-        payments = db.session.scalars(select(SandboxPayment)).all()
-        assert len(payments) == 1
-        return payments[0].params.get("language")
+    """Return the `language` the (fake) gateway received with the one payment."""
+    return shared_gateway().token_request(only_order(app).request_id).get("language")
 
 
 # --- choosing the language ---------------------------------------------------------------
@@ -227,15 +222,3 @@ def test_blank_form_is_rendered_once_per_language(app: Flask) -> None:
         pages = [clients[locale].get("/") for locale in ("ru", "en", "ru", "en", "ru")]
     assert [lang_of(page) for page in pages] == ["ru", "en", "ru", "en", "ru"]
     assert rendered == ["checkout/form.html ru", "checkout/form.html en"]
-
-
-def test_gateway_form_speaks_the_gateways_language_not_ours(app: Flask) -> None:
-    client = client_in(app, "ru")
-    data = checkout_data(client.get("/").get_data(as_text=True), language="EN")
-    client.post("/", data=data)
-    with app.app_context():
-        key = db.session.scalars(select(SandboxPayment.key)).one()
-    hosted = client.get(f"/sandbox/api/jsapi/open/{key}/?lang=kk")
-    assert lang_of(hosted) == "en"
-    # Nor did visiting the gateway's page change the language of ours.
-    assert lang_of(client.get("/")) == "ru"

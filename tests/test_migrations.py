@@ -24,7 +24,6 @@ def test_migrations_build_the_schema_the_models_describe(database_url):
             "orders",
             "order_events",
             "callbacks",
-            "sandbox_payments",
             "checkouts",
             "idempotency_keys",
         } <= tables

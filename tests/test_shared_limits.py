@@ -17,6 +17,7 @@ import redis
 import requests
 
 from tests.support.apps import close_app, make_app, migrate_to_head
+from tests.support.fake_gateway import shared_gateway
 from tests.support.gunicorn import gunicorn
 from tests.support.services import required_redis_url
 
@@ -40,6 +41,8 @@ def two_instances(tmp_path) -> Iterator[tuple[list[str], str, str]]:
     env = {
         "APP_ENV": "development",
         "DATABASE_URL": database_url,
+        # The checkout form needs a gateway; the fake one, whatever plug-ins there are.
+        "GATEWAY_BASE_URL": shared_gateway().url,
         "RATELIMIT_STORAGE_URI": redis_url,
         "RATELIMIT_KEY_PREFIX": prefix,
         "CHECKOUT_RATE_LIMIT": f"{LIMIT} per minute",

@@ -7,8 +7,8 @@ import pytest
 
 from checkout.extensions import db
 from checkout.models import Order
-from checkout.sandbox.models import SandboxPayment
 from tests.support.checkout import checkout_data
+from tests.support.fake_gateway import shared_gateway
 
 FOREIGN = "evil.example"
 PUBLIC = {"PUBLIC_BASE_URL": "https://shop.example"}
@@ -21,8 +21,10 @@ def submit(client, host: str):
 
 
 def success_urls(app) -> list[str]:
+    """Return the success_url the (fake) gateway received for each order."""
     with app.app_context():
-        return [payment.params["success_url"] for payment in db.session.query(SandboxPayment)]
+        request_ids = [order.request_id for order in db.session.query(Order)]
+    return [shared_gateway().token_request(id_)["success_url"] for id_ in request_ids]
 
 
 @pytest.mark.parametrize("host", ["localhost:5000", "127.0.0.1:5000", "[::1]:5000", "localhost"])

@@ -1,7 +1,7 @@
 """The Checkouts API described in OpenAPI 3.1, served at `/api/v1/openapi.json`.
 
 The enumerations come from the catalogue and the limits from the checks themselves, so the
-description follows the code; `tests/test_api_openapi.py` checks the live API against it
+description follows the code; `tests/api/test_api_openapi.py` checks the live API against it
 and `scripts/api_docs.py` renders it into docs/api.md.
 """
 

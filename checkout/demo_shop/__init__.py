@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import os
 
-import flask_migrate
 import structlog
 from flask import Flask
 
+from checkout import plugin_schemas
 from checkout.demo_shop import settings
+from checkout.demo_shop.models import ShopBase
 from checkout.extensions import csrf
 from checkout.loopback import LoopbackServer
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "migrations")
+SCHEMA = plugin_schemas.PluginSchema(
+    ShopBase.metadata, MIGRATIONS_DIR, version_table="demo_shop_alembic_version"
+)
 API_PREFIX = "/api/v1"
 
 log = structlog.get_logger("checkout.demo_shop")
@@ -56,7 +60,4 @@ def init_app(app: Flask) -> None:
     csrf.exempt(views.receive_webhook)
     app.register_blueprint(views.bp)
     app.extensions["demo_shop"] = DemoShop(app)
-    if app.config["APP_ENV"] == "development":
-        # As the checkout's own schema (app.create_schema): the demo needs no set-up step.
-        with app.app_context():
-            flask_migrate.upgrade(directory=MIGRATIONS_DIR)
+    plugin_schemas.register(app, SCHEMA)

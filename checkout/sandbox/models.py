@@ -1,4 +1,9 @@
-"""The sandbox gateway's own record of the payments it was asked to take."""
+"""The sandbox gateway's own record of the payments it was asked to take.
+
+Its own metadata and migrations (`checkout/sandbox/migrations/`, with their own version
+table), and no foreign key into the checkout's tables: a gateway knows a payment only by
+what the merchant sent it.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +11,14 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, MetaData, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from checkout.extensions import Model
 from checkout.models import utcnow
+
+
+class SandboxBase(DeclarativeBase):
+    metadata = MetaData()
 
 
 class SandboxState(StrEnum):
@@ -20,7 +28,7 @@ class SandboxState(StrEnum):
     EXPIRED = "expired"
 
 
-class SandboxPayment(Model):
+class SandboxPayment(SandboxBase):
     """One obtain_token answered by the sandbox; its key opens the hosted form once."""
 
     __tablename__ = "sandbox_payments"

@@ -13,11 +13,11 @@ from werkzeug.wrappers import Response
 
 from checkout import catalogue, safe_json
 from checkout.money import format_minor
-from checkout.sandbox import payments, scenarios, steps
+from checkout.sandbox import payments, scenarios, steps, texts
 from checkout.sandbox.delivery import RetryPolicy, callback_body, merchant_callback_url
 from checkout.sandbox.models import SandboxPayment, SandboxState
 from checkout.sandbox.scenarios import Scenario
-from checkout.sandbox.texts import html_lang, language_from_header, texts_for
+from checkout.sandbox.texts import html_lang, language_from_header, lazy_gettext
 from checkout.sandbox.validation import (
     SandboxCredentials,
     TokenRequestError,
@@ -174,13 +174,12 @@ def leave(payment: SandboxPayment) -> Response | Page:
     url = payment.return_url
     if url:
         return redirect(url, 303)
-    texts = texts_for(payment.language)
     return page(
         "sandbox/message.html",
         payment.language,
         200,
-        heading=texts[f"state.{payment.state}"],
-        message=texts["close_window"],
+        heading=texts.STATES[payment.state],
+        message=lazy_gettext("You can close this window."),
     )
 
 
@@ -189,37 +188,40 @@ def unknown_key() -> Page:
     language = request.args.get("lang") or language_from_header(
         request.headers.get("Accept-Language")
     )
-    texts = texts_for(language)
     return page(
         "sandbox/message.html",
         language,
         404,
-        heading=texts["unknown_key_title"],
-        message=texts["unknown_key"],
+        heading=lazy_gettext("Payment link not found"),
+        message=lazy_gettext(
+            "This payment link is not valid. Go back to the shop and start the payment again."
+        ),
     )
 
 
 def used_key(payment: SandboxPayment) -> Page:
     """Answer 410 for a payment already decided, saying how it ended, in its language."""
-    texts = texts_for(payment.language)
     return page(
         "sandbox/message.html",
         payment.language,
         410,
-        heading=texts["used_key_title"],
-        message=texts[f"state.{payment.state}"],
+        heading=lazy_gettext("This payment link has already been used"),
+        message=texts.STATES[payment.state],
         return_url=payment.return_url,
     )
 
 
 def page(template: str, language: str | None, status: int, **context: Any) -> Page:
     """Render a sandbox page in the payment's language (EN when it has no translation)."""
-    html = render_template(
-        template,
-        texts=texts_for(language),
-        lang=html_lang(language),
-        **context,
-    )
+    with texts.speaking(language):
+        html = render_template(
+            template,
+            # The sandbox's own domain, not the checkout's `_`.
+            _=texts.gettext,
+            texts=texts,
+            lang=html_lang(language),
+            **context,
+        )
     return html, status
 
 

@@ -7,9 +7,11 @@ from datetime import datetime
 
 import pytest
 
+from checkout import gateway_config
 from checkout.money import format_minor
 from checkout.repository import PER_PAGE
 from tests.support.admin import listed_request_ids
+from tests.support.fake_gateway import offered_gateway
 from tests.support.orders import make_order
 
 
@@ -148,6 +150,8 @@ def test_csv_link_carries_the_filters(admin, orders):
     assert 'href="/admin/orders.csv?status=paid&amp;q=a"' in page
 
 
-def test_admin_pages_show_the_test_mode_banner(admin, orders):
-    assert "Test mode" in admin.get("/admin/").text
-    assert "Test mode" in admin.get(f"/admin/orders/{orders['alice']}").text
+def test_admin_pages_show_an_offered_gateways_banner(app, admin, orders):
+    app.config["GATEWAY_BASE_URL"] = None
+    gateway_config.offer(app, offered_gateway(banner="Test mode — no money moves."))
+    assert "Test mode — no money moves." in admin.get("/admin/").text
+    assert "Test mode — no money moves." in admin.get(f"/admin/orders/{orders['alice']}").text

@@ -5,7 +5,6 @@ a time, with bounded time-outs so that a deadlock fails instead of hanging."""
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,8 +12,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.demo_shop.shop_helpers import HTTP_TIMEOUT, deposit, pay, wait_for
-from tests.test_sandbox_gunicorn import FOREIGN_SETTINGS, free_port, one_sync_worker_serving
+from tests.demo_shop.helpers import HTTP_TIMEOUT, deposit, pay
+from tests.support.gunicorn import one_sync_worker
+from tests.support.wait import wait_for
 
 BALANCE = re.compile(r'class="balance-amount">([^<]+)<')
 
@@ -22,22 +22,20 @@ BALANCE = re.compile(r'class="balance-amount">([^<]+)<')
 @pytest.fixture
 def demo(tmp_path) -> Iterator[tuple[str, Path]]:
     """Serve the development app with one sync worker on a free port; yield its URL and log."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    unset = (*FOREIGN_SETTINGS, "MERCHANT_WEBHOOK_URL", "DEMO_SHOP_ENABLED", "FLASK_RUN_PORT")
-    env = {name: value for name, value in os.environ.items() if name not in unset}
-    env.update(
-        APP_ENV="development",
-        DATABASE_URL=f"sqlite:///{tmp_path / 'demo.sqlite3'}",
-        PUBLIC_BASE_URL=base,
-        SANDBOX_CALLBACK_BACKOFF="0.2",
-        WEBHOOK_POLL_INTERVAL="0.1",
-    )
-    log_path = tmp_path / "gunicorn.log"
-    with one_sync_worker_serving(port, env, log_path):
-        yield base, log_path
+    env = {
+        "APP_ENV": "development",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
+        "SANDBOX_CALLBACK_BACKOFF": "0.2",
+        "WEBHOOK_POLL_INTERVAL": "0.1",
+        # Empty is unset, whatever the shell says: development sends webhooks to the shop.
+        "MERCHANT_WEBHOOK_URL": "",
+        "DEMO_SHOP_ENABLED": "",
+    }
+    with one_sync_worker(env, tmp_path / "gunicorn.log") as served:
+        yield served.url, served.log_path
 
 
+@pytest.mark.slow
 def test_a_deposit_is_credited_under_one_sync_worker(demo):
     base, log_path = demo
     with requests.Session() as user:

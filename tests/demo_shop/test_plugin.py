@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import flask_migrate
 import pytest
@@ -20,19 +19,11 @@ from checkout.demo_shop import MIGRATIONS_DIR
 from checkout.demo_shop.models import ShopBase
 from checkout.extensions import db
 from config import Config, ProductionConfig, TestingConfig
-from tests.conftest import PRODUCTION_SETTINGS, close_app
-from tests.log_helpers import logged
-from tests.webhook_helpers import SECRET
+from tests.support.apps import PRODUCTION_SETTINGS, close_app
+from tests.support.logs import logged
+from tests.support.unplugged import copy_without, python_files_naming
+from tests.support.webhooks import SECRET
 
-ROOT = Path(__file__).resolve().parents[2]
-ONLY_THIS_COPY = """import sys
-
-sys.meta_path[:] = [
-    finder
-    for finder in sys.meta_path
-    if not getattr(finder, "__module__", "").startswith("__editable__")
-]
-"""
 SHOP_TABLES = {"demo_shop_deposits", "demo_shop_webhooks", "demo_shop_handled_events"}
 SHOP_IN_PRODUCTION = {
     **PRODUCTION_SETTINGS,
@@ -169,41 +160,14 @@ def test_the_shops_migrations_build_its_tables_and_nothing_else(database_url):
 
 def test_nothing_outside_the_plug_in_imports_it():
     """Only app.py names it, in its list of optional plug-ins."""
-    mentions = subprocess.run(
-        ["git", "grep", "-l", "demo_shop", "--", "*.py"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    outside = [
-        path
-        for path in mentions
-        if not path.startswith(("checkout/demo_shop/", "tests/demo_shop/"))
-    ]
-    assert outside == ["app.py"]
+    plugin = ("checkout/demo_shop/", "tests/demo_shop/")
+    assert python_files_naming("demo_shop", outside=plugin) == ["app.py"]
 
 
+@pytest.mark.slow
 def test_the_checkout_works_with_the_plug_in_deleted(tmp_path):
     """Copy the repository without the shop and its tests; the core's own tests still pass."""
-    files = subprocess.run(
-        ["git", "ls-files", "-co", "--exclude-standard"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split("\n")
-    copy = tmp_path / "without-shop"
-    for name in files:
-        if not name or name.startswith(("checkout/demo_shop/", "tests/demo_shop/")):
-            continue
-        source, target = ROOT / name, copy / name
-        if source.is_file():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(source.read_bytes())
-    # The project is installed editable from the original: its import hook would find the
-    # plug-in there. The copy's interpreters see only the copy.
-    (copy / "sitecustomize.py").write_text(ONLY_THIS_COPY)
+    copy = copy_without(tmp_path / "without-shop", ("checkout/demo_shop/", "tests/demo_shop/"))
     env = {**os.environ, "PYTHONPATH": str(copy)}
     run = subprocess.run(
         [
@@ -215,7 +179,7 @@ def test_the_checkout_works_with_the_plug_in_deleted(tmp_path):
             "-p",
             "no:cacheprovider",
             "tests/test_migrations.py",
-            "tests/test_sandbox_end_to_end.py",
+            "tests/sandbox/test_end_to_end.py",
             "tests/api/test_api_checkouts.py",
         ],
         cwd=copy,

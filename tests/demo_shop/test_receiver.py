@@ -18,9 +18,10 @@ from checkout.demo_shop import deposits
 from checkout.demo_shop.models import Deposit, ReceivedWebhook
 from checkout.extensions import db
 from checkout.webhooks.signing import headers as signed_headers
-from tests.conftest import close_app, serve
-from tests.demo_shop.shop_helpers import make_shop_app
-from tests.webhook_helpers import SECRET
+from tests.demo_shop.helpers import make_shop_app
+from tests.support.apps import close_app
+from tests.support.live import serve
+from tests.support.webhooks import SECRET
 
 RECEIVER = "/demo-shop/webhooks"
 OTHER_SECRET = "whsec_" + "b3RoZXIgc2VjcmV0IG9mIDMyIGJ5dGVzLCByYW5kb20="

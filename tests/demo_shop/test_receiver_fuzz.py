@@ -14,10 +14,14 @@ from sqlalchemy import func, select
 from checkout.demo_shop import deposits
 from checkout.demo_shop.models import HandledEvent, ReceivedWebhook
 from checkout.extensions import db
-from tests.conftest import close_app, required_postgres_url
-from tests.demo_shop.shop_helpers import make_shop_app
+from tests.demo_shop.helpers import make_shop_app
+from tests.support.apps import close_app
+from tests.support.services import required_postgres_url
 
 RECEIVER = "/demo-shop/webhooks"
+
+# Slow: hypothesis, on both engines.
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -35,17 +39,22 @@ def fuzz_app(request, tmp_path_factory) -> Iterator[Flask]:
     close_app(app)
 
 
+# What a header value can carry on the wire: latin-1, without the line breaks that would end it.
+HEADER_VALUE = st.characters(codec="latin-1", exclude_characters="\r\n")
+
+
 @given(
     body=st.binary(max_size=200),
-    webhook_id=st.text(max_size=80),
-    timestamp=st.text(max_size=30),
-    signature=st.text(max_size=80),
+    webhook_id=st.text(HEADER_VALUE, max_size=80),
+    timestamp=st.text(HEADER_VALUE, max_size=30),
+    signature=st.text(HEADER_VALUE, max_size=80),
 )
 def test_nothing_a_sender_sends_is_a_500(fuzz_app, body, webhook_id, timestamp, signature):
-    headers = {"webhook-id": webhook_id, "webhook-timestamp": timestamp}
-    headers["webhook-signature"] = signature
-    # Header values travel as latin-1 on the wire: what cannot, no sender can send.
-    headers = {name: value for name, value in headers.items() if value.isascii()}
+    headers = {
+        "webhook-id": webhook_id,
+        "webhook-timestamp": timestamp,
+        "webhook-signature": signature,
+    }
     answer = fuzz_app.test_client().post(RECEIVER, data=body, headers=headers)
     assert answer.status_code == 400
     with fuzz_app.app_context():

@@ -1,4 +1,5 @@
-"""Helpers for tests that drive the checkout form through the Flask test client."""
+"""Helpers for tests that drive the checkout form through the Flask test client, and read
+the payment page and its headers."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from checkout.models import Order
 
 CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 TOKEN_FIELD = re.compile(r'name="submission_token" type="hidden" value="([^"]+)"')
+IFRAME_SRC = re.compile(r'<iframe src="([^"]+)"')
 
 
 def form_tokens(page: str) -> dict[str, str]:
@@ -79,3 +81,20 @@ def only_order(app: Flask) -> Order:
     orders = all_orders(app)
     assert len(orders) == 1, f"expected one order, found {len(orders)}"
     return orders[0]
+
+
+def iframe_src(page: str) -> str:
+    """Return the URL of the gateway's form that a payment page frames."""
+    match = IFRAME_SRC.search(page)
+    assert match, "no iframe on the page"
+    return match.group(1).replace("&amp;", "&")
+
+
+def csp_directive(response: TestResponse, name: str) -> str:
+    """Return one directive of a response's Content-Security-Policy, without its name."""
+    policy = response.headers["Content-Security-Policy"]
+    for directive in policy.split(";"):
+        words = directive.split()
+        if words and words[0] == name:
+            return " ".join(words[1:])
+    raise AssertionError(f"no {name} in {policy!r}")

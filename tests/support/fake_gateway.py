@@ -9,6 +9,7 @@ the client's pooling), and the client's port of each request.
 from __future__ import annotations
 
 import json
+import secrets
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -16,6 +17,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from checkout.gateway_config import Gateway
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,12 @@ class FakeGateway:
         """The obtain_token requests received so far."""
         with self.lock:
             return [r for r in self.received if r.path.endswith("/api/jsapi/obtain_token/")]
+
+    def token_request(self, request_id: str) -> dict[str, Any]:
+        """Return the one obtain_token body received for `request_id`."""
+        bodies = [call.json() for call in self.token_calls]
+        [body] = [body for body in bodies if body.get("request_id") == request_id]
+        return body
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -167,6 +176,36 @@ def fake_gateway(
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+def offered_gateway(url: str = "http://gateway.test", banner: str | None = None) -> Gateway:
+    """Return a gateway as a plug-in offers one (`gateway_config.offer`), at `url`."""
+    return Gateway(
+        browser_base_url=lambda: url,
+        api_base_url=lambda: url,
+        frame_origin=url,
+        banner=banner,
+    )
+
+
+_shared: list[FakeGateway] = []
+_shared_lock = threading.Lock()
+
+
+def shared_gateway() -> FakeGateway:
+    """Return the process's fake gateway, started on first use, answering each obtain_token
+    with a new key: the gateway of every test app that names no other."""
+    with _shared_lock:
+        if not _shared:
+            server = _Server(("127.0.0.1", 0), Handler)
+            gateway = FakeGateway(
+                url=f"http://127.0.0.1:{server.server_port}",
+                respond=lambda _request: Reply(json={"key": secrets.token_urlsafe(16)}),
+            )
+            server.gateway = gateway
+            threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True).start()
+            _shared.append(gateway)
+        return _shared[0]
 
 
 def refused_url() -> str:

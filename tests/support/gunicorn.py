@@ -124,6 +124,26 @@ def gunicorn(
         yield served
 
 
+@contextmanager
+def one_sync_worker(env: Mapping[str, str], log_path: Path) -> Iterator[Served]:
+    """Serve the app with one sync worker and gunicorn's defaults, its PUBLIC_BASE_URL its own.
+
+    One worker serves one request at a time: the layout in which an app that called its own
+    public URL would wait for itself (the deadlock tests of the plug-ins).
+    """
+    port = free_port()
+    own_url = {"PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
+    with gunicorn(
+        env={**env, **own_url},
+        workers=1,
+        worker_class="sync",
+        config_file=False,
+        port=port,
+        log_path=log_path,
+    ) as served:
+        yield served
+
+
 def answers(served: Served) -> bool:
     """Tell whether the server answers HTTP (any status will do: a target may lack routes).
 

@@ -1,5 +1,6 @@
-"""The browser fixtures of tests/browser (one Chromium, a context per page, screenshots of
-failures), and the demo shop served on a real port with its webhooks delivered in-process."""
+"""The browser fixtures of tests/support/browser.py (one Chromium, a context per page,
+screenshots of failures), and the demo shop served on a real port with its webhooks delivered
+in-process."""
 
 from __future__ import annotations
 
@@ -8,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import (  # noqa: F401 (fixtures and the report hook, shared)
+from tests.demo_shop.helpers import make_shop_app, serve_shop
+from tests.support.browser import (  # noqa: F401 (fixtures and the report hook)
     browser,
     open_page,
     page,
     pytest_runtest_makereport,
 )
-from tests.conftest import LiveServer
-from tests.demo_shop.shop_helpers import make_shop_app, serve_shop
+from tests.support.live import LiveServer
 
 
 @pytest.fixture

@@ -9,9 +9,9 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import DESKTOP, PHONE
-from tests.browser.journey import DECLINE, PAY, gateway_form, scroll_overflow
-from tests.conftest import LiveServer
+from tests.sandbox.browser.journey import DECLINE, PAY, gateway_form, scroll_overflow
+from tests.support.browser import DESKTOP, PHONE
+from tests.support.live import LiveServer
 
 VIEWPORTS = pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 

@@ -7,7 +7,12 @@ import threading
 import pytest
 import requests
 
-from tests.sandbox_helpers import HTTP_TIMEOUT, merchant_server, open_form, wait_for_deliveries
+from tests.sandbox.helpers import (
+    HTTP_TIMEOUT,
+    merchant_server,
+    open_form,
+    wait_for_deliveries,
+)
 
 
 @pytest.fixture

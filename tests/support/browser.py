@@ -1,8 +1,9 @@
-"""Browser fixtures: one Chromium per session, a fresh context per test, the app on a real
-port with its embedded sandbox, and a screenshot kept for every test that fails.
+"""The browser tests' machinery: one Chromium per session, a fresh context per test, and a
+screenshot kept for every test that fails.
 
 Chromium is Debian's (`apt-get install chromium`), driven by Playwright's Python package.
-Without it these tests are skipped, except in CI (`CI=true`), where that is a failure.
+Without it these tests are skipped, except in CI (`CI=true`), where that is a failure. A
+browser folder's conftest.py imports the fixtures and the report hook from here.
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from scripts.browser import CHROMIUM, chromium_available, launch
-from tests.support.apps import close_app, make_app
-from tests.support.live import LiveServer, serve
 from tests.support.services import unavailable
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -28,9 +27,6 @@ DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 # Long enough for a loaded machine, short enough that a broken page fails in seconds.
 TIMEOUT_MS = 10_000
-# Callback retries wait 0.05, 0.1, 0.2 s... instead of 2, 4, 8 s.
-FAST_CALLBACKS = {"SANDBOX_CALLBACK_BACKOFF": 0.05}
-
 REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
 
 expect.set_options(timeout=TIMEOUT_MS)
@@ -133,27 +129,3 @@ def save_artifacts(nodeid: str, number: int, page: Page, errors: list[str]) -> N
 def page(open_page: Callable[..., Page]) -> Page:
     """Return a desktop-width page."""
     return open_page(DESKTOP)
-
-
-@pytest.fixture
-def start_site(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
-    """Return a function serving a fresh app (SQLite, embedded sandbox) on a real port."""
-    started: list[tuple[LiveServer, Callable[[], None]]] = []
-
-    def start(**overrides: object) -> LiveServer:
-        database = tmp_path / f"site-{len(started)}.sqlite3"
-        app = make_app(f"sqlite:///{database}", **{**FAST_CALLBACKS, **overrides})
-        server, stop = serve(app)
-        started.append((server, stop))
-        return server
-
-    yield start
-    for server, stop in reversed(started):
-        close_app(server.app)  # first: callbacks still being retried are abandoned
-        stop()
-
-
-@pytest.fixture
-def site(start_site: Callable[..., LiveServer]) -> LiveServer:
-    """Serve the checkout with its sandbox answering with a key (the iframe path)."""
-    return start_site()

@@ -8,7 +8,7 @@ import re
 import requests
 from playwright.sync_api import Page, expect
 
-from tests.browser.journey import PAY, gateway_form
+from tests.sandbox.browser.journey import PAY, gateway_form
 from tests.support.api import AUTH, CHECKOUTS
 from tests.support.live import LiveServer
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import re
 import secrets
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -21,10 +20,17 @@ import requests
 from flask import Flask
 
 from checkout import signing
-from tests.conftest import LiveServer, checkout_data
+from tests.support.apps import make_app
+from tests.support.checkout import checkout_data, iframe_src
+from tests.support.fake_gateway import refused_url
+from tests.support.live import LiveServer
 
 HTTP_TIMEOUT = 10
-IFRAME_SRC = re.compile(r'<iframe src="([^"]+)"')
+
+
+def make_sandbox_app(database_url: str, **overrides: Any) -> Flask:
+    """Create a test app whose gateway is the embedded sandbox, on an empty database."""
+    return make_app(database_url, **{"GATEWAY_BASE_URL": None, **overrides})
 
 
 @dataclass
@@ -85,10 +91,7 @@ def merchant_server(statuses: list[int] | None = None) -> Iterator[Merchant]:
 
 def closed_port_url() -> str:
     """Return a loopback callback URL nobody listens on (connection refused)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}/callback"
+    return refused_url() + "/callback"
 
 
 def token_body(app: Flask, base_url: str, **changes: Any) -> dict[str, Any]:
@@ -157,11 +160,11 @@ def request_id_on(hosted_page: str) -> str:
     return re.search(r'<dd class="gw-mono">([^<]+)</dd>', hosted_page).group(1)
 
 
-def iframe_src(base_url: str, session: requests.Session, request_id: str) -> str:
+def hosted_form_url(base_url: str, session: requests.Session, request_id: str) -> str:
     """Return the hosted form's URL that our payment page embeds."""
     page = session.get(f"{base_url}/pay/{request_id}", timeout=HTTP_TIMEOUT)
     assert page.status_code == 200, page.text
-    return IFRAME_SRC.search(page.text).group(1)
+    return iframe_src(page.text)
 
 
 def wait_for_status(base_url: str, request_id: str, expected: str, timeout: float = 10.0) -> str:

@@ -10,14 +10,14 @@ import pytest
 import requests
 
 from checkout import signing
-from tests.log_helpers import logged
-from tests.sandbox_helpers import (
+from tests.sandbox.helpers import (
     HTTP_TIMEOUT,
     closed_port_url,
     merchant_server,
     open_form,
     wait_for_deliveries,
 )
+from tests.support.logs import logged
 
 TRIES = 4
 

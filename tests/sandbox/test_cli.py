@@ -7,7 +7,7 @@ import re
 import pytest
 import requests
 
-from tests.sandbox_helpers import (
+from tests.sandbox.helpers import (
     HTTP_TIMEOUT,
     closed_port_url,
     merchant_server,

@@ -4,22 +4,22 @@ pays over real HTTP, and the in-process webhook worker delivering to the shop's 
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable
 from typing import Any
 
 import requests
 from flask import Flask
 
-from checkout.demo_shop.models import ShopBase
-from checkout.extensions import db
-from tests.conftest import CSRF_FIELD, LiveServer, close_app, form_tokens, make_app, serve
+from tests.support.apps import close_app, make_app
+from tests.support.checkout import CSRF_FIELD, form_tokens, iframe_src
+from tests.support.live import LiveServer, serve
 
 HTTP_TIMEOUT = 10
-IFRAME_SRC = re.compile(r'<iframe src="([^"]+)"')
 FORM_KEY = re.compile(r'name="form_key" type="hidden" value="([^"]+)"')
-# Callbacks retried at once, webhooks polled and retried within the second.
+# The embedded sandbox takes the payments; callbacks retried at once, webhooks polled and
+# retried within the second.
 FAST = {
+    "GATEWAY_BASE_URL": None,
     "SANDBOX_CALLBACK_BACKOFF": 0.01,
     "SANDBOX_CALLBACK_TRIES": 3,
     "WEBHOOK_IN_PROCESS": True,
@@ -30,12 +30,8 @@ FAST = {
 
 
 def make_shop_app(database_url: str, **overrides: Any) -> Flask:
-    """Create a test app with the shop's tables, empty."""
-    app = make_app(database_url, **{**FAST, **overrides})
-    with app.app_context():
-        ShopBase.metadata.drop_all(db.engine)
-        ShopBase.metadata.create_all(db.engine)
-    return app
+    """Create a test app (make_app builds the shop's tables too, empty)."""
+    return make_app(database_url, **{**FAST, **overrides})
 
 
 def serve_shop(app: Flask) -> tuple[LiveServer, Callable[[], None]]:
@@ -99,18 +95,9 @@ def pay(
     request_id = pay_page.rsplit("/", 1)[1]
     base_url = checkout_url.split("/c/")[0]
     frame = session.get(base_url + pay_page, timeout=HTTP_TIMEOUT)
-    form_url = IFRAME_SRC.search(frame.text).group(1)
+    form_url = iframe_src(frame.text)
     answer = session.post(
         form_url, data={"decision": decision, **form}, allow_redirects=False, timeout=HTTP_TIMEOUT
     )
     assert answer.status_code == 303, answer.text
     return request_id, answer.headers["Location"]
-
-
-def wait_for(condition: Callable[[], Any], timeout: float = 10.0) -> Any:
-    """Poll until `condition()` is true and return it; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not (value := condition()):
-        assert time.monotonic() < deadline, "timed out waiting"
-        time.sleep(0.05)
-    return value

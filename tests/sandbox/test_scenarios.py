@@ -17,15 +17,17 @@ from checkout.extensions import db
 from checkout.models import CallbackRecord
 from checkout.orders import get_order
 from checkout.sandbox.scenarios import Scenario, from_amount
-from tests.conftest import LiveServer, close_app, make_app, serve
-from tests.sandbox_helpers import (
+from tests.sandbox.helpers import (
     HTTP_TIMEOUT,
-    iframe_src,
+    hosted_form_url,
+    make_sandbox_app,
     request_id_on,
     start_checkout,
     wait_for_deliveries,
     wait_for_status,
 )
+from tests.support.apps import close_app
+from tests.support.live import LiveServer, serve
 
 DELAY = 1.5
 
@@ -33,7 +35,7 @@ DELAY = 1.5
 @pytest.fixture
 def site(database_url: str) -> Iterator[LiveServer]:
     """The app on a real port, its callbacks retried quickly, the delay scenario shortened."""
-    app = make_app(
+    app = make_sandbox_app(
         database_url,
         SANDBOX_CALLBACK_BACKOFF=0.01,
         SANDBOX_CALLBACK_TRIES=3,
@@ -58,7 +60,7 @@ def pay(
     the hosted form's answer (its 303 sends the customer's window back to us)."""
     location = start_checkout(site.url, customer, method="card", amount=amount)
     request_id = location.removeprefix("/pay/")
-    form_url = iframe_src(site.url, customer, request_id)
+    form_url = hosted_form_url(site.url, customer, request_id)
     answer = customer.post(
         form_url,
         data={"decision": "pay", **form},
@@ -206,7 +208,7 @@ def test_redirect_url_instead_of_a_key(site, customer):
 def test_the_form_offers_every_scenario_starting_at_the_amounts(site, customer):
     location = start_checkout(site.url, customer, method="card", amount="90.05")
     page = customer.get(
-        iframe_src(site.url, customer, location.removeprefix("/pay/")), timeout=HTTP_TIMEOUT
+        hosted_form_url(site.url, customer, location.removeprefix("/pay/")), timeout=HTTP_TIMEOUT
     ).text
     assert 'name="scenario"' in page
     assert '<option value="failure_after_success" selected>' in page
@@ -241,7 +243,7 @@ def test_decline_ignores_the_scenario(site, customer):
     location = start_checkout(site.url, customer, method="card", amount="90.03")
     request_id = location.removeprefix("/pay/")
     answer = customer.post(
-        iframe_src(site.url, customer, request_id),
+        hosted_form_url(site.url, customer, request_id),
         data={"decision": "decline", "scenario": "paid"},
         allow_redirects=False,
         timeout=HTTP_TIMEOUT,

@@ -9,8 +9,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import PHONE
-from tests.browser.journey import (
+from tests.sandbox.browser.journey import (
     DECLINE,
     PAY,
     CallbackGate,
@@ -20,6 +19,7 @@ from tests.browser.journey import (
     scroll_overflow,
     start_payment,
 )
+from tests.support.browser import PHONE
 from tests.support.live import LiveServer
 
 

@@ -2,9 +2,10 @@
 
 nginx with deploy/nginx.conf (TLS on a high port, run as an unprivileged user) in front of
 gunicorn with gunicorn.conf.py in production mode (two workers), a webhook worker beside
-it, PostgreSQL migrated by `flask db upgrade`, Redis for the rate limits; a customer walks
-a checkout through it all with the sandbox gateway, whose callback comes back through nginx
-too, and the worker tells the merchant's server.
+it, PostgreSQL migrated by `flask db upgrade` (the sandbox's table by its own migrations),
+Redis for the rate limits; a customer walks a checkout through it all with the sandbox
+gateway, whose callback comes back through nginx too, and the worker tells the merchant's
+server.
 """
 
 from __future__ import annotations
@@ -32,12 +33,13 @@ from sqlalchemy import select, text
 from standardwebhooks import Webhook
 
 from app import create_app
+from checkout import plugin_schemas
 from checkout.extensions import db
 from checkout.models import CallbackRecord, Order
 from config import TestingConfig
-from tests.sandbox_helpers import IFRAME_SRC
-from tests.support.apps import close_app, make_app
-from tests.support.checkout import checkout_data
+from tests.sandbox.helpers import make_sandbox_app
+from tests.support.apps import close_app
+from tests.support.checkout import checkout_data, iframe_src
 from tests.support.gunicorn import ROOT, free_port, gunicorn, launch_environment
 from tests.support.metrics import TOKEN, parse, value
 from tests.support.processes import stop
@@ -78,7 +80,8 @@ def nginx_binary() -> str:
 
 def empty_database(url: str) -> None:
     """Leave the PostgreSQL database without any table, as before a first deploy."""
-    app = make_app(url)
+    app = make_sandbox_app(url)
+    plugin_schemas.drop_tables(app)
     with app.app_context():
         db.drop_all()
         db.session.execute(text("DROP TABLE IF EXISTS alembic_version"))
@@ -208,15 +211,17 @@ def layout(tmp_path) -> Iterator[Layout]:
             "MERCHANT_WEBHOOK_SECRET": SECRET,
             "WEBHOOK_POLL_INTERVAL": "0.1",
         }
-        migrated = subprocess.run(
-            [sys.executable, "-m", "flask", "db", "upgrade"],
-            cwd=ROOT,
-            env=launch_environment(env),
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert migrated.returncode == 0, migrated.stderr
+        # The checkout's schema, then the sandbox's own (docs/sandbox.md), as a deploy would.
+        for directory in ("migrations", "checkout/sandbox/migrations"):
+            migrated = subprocess.run(
+                [sys.executable, "-m", "flask", "db", "upgrade", "-d", directory],
+                cwd=ROOT,
+                env=launch_environment(env),
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            assert migrated.returncode == 0, migrated.stderr
         app = cleanup.enter_context(
             gunicorn(env=env, port=app_port, log_path=tmp_path / "gunicorn.log")
         )
@@ -271,7 +276,7 @@ def pay_through(layout: Layout) -> str:
         assert answer.status_code == 303, answer.text
         request_id = answer.headers["Location"].removeprefix("/pay/")
         page = customer.get(f"{layout.site}/pay/{request_id}", timeout=TIMEOUT)
-        form_url = IFRAME_SRC.search(page.text).group(1)
+        form_url = iframe_src(page.text)
         assert form_url.startswith(layout.site + "/sandbox/")
         assert customer.get(form_url, timeout=TIMEOUT).status_code == 200
         paid = customer.post(

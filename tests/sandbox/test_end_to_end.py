@@ -12,9 +12,9 @@ from sqlalchemy import select
 from checkout.extensions import db
 from checkout.models import CallbackRecord
 from checkout.sandbox import payments
-from tests.sandbox_helpers import (
+from tests.sandbox.helpers import (
     HTTP_TIMEOUT,
-    iframe_src,
+    hosted_form_url,
     request_id_on,
     start_checkout,
     wait_for_deliveries,
@@ -48,7 +48,7 @@ def test_a_checkout_through_the_sandbox_ends_in_the_customers_decision(
     location = start_checkout(live_server.url, customer, method="card")
     assert location.startswith("/pay/")
     request_id = location.removeprefix("/pay/")
-    form_url = iframe_src(live_server.url, customer, request_id)
+    form_url = hosted_form_url(live_server.url, customer, request_id)
     assert form_url.startswith(live_server.url + "/sandbox/api/jsapi/open/")
     assert customer.get(form_url, timeout=HTTP_TIMEOUT).status_code == 200
 
@@ -62,7 +62,7 @@ def test_a_checkout_through_the_sandbox_ends_in_the_customers_decision(
 def test_a_customer_who_picks_a_bank_transfer_on_the_form_gets_paid(live_server, customer):
     location = start_checkout(live_server.url, customer, method="", language="RU", currency="RUB")
     request_id = location.removeprefix("/pay/")
-    form_url = iframe_src(live_server.url, customer, request_id)
+    form_url = hosted_form_url(live_server.url, customer, request_id)
     steps = [
         {"step": "method", "method": "cis_transfer"},
         {"step": "bank_app", "method": "cis_transfer", "bank_app": "sberbank"},
@@ -111,7 +111,7 @@ def test_idr_and_huf_are_paid_in_iso_4217_hundredths(
     with live_server.app.app_context():
         asked = payments.find_by_request_id(request_id).params
     assert (asked["amount"], asked["currency"]) == (minor, currency)
-    form_url = iframe_src(live_server.url, customer, request_id)
+    form_url = hosted_form_url(live_server.url, customer, request_id)
     assert shown in customer.get(form_url, timeout=HTTP_TIMEOUT).text
     press(customer, form_url, decision="pay")
     assert wait_for_status(live_server.url, request_id, "paid") == "paid"
@@ -134,7 +134,7 @@ def test_returning_to_success_url_alone_marks_nothing_paid(live_server, customer
     live_server.app.config["SANDBOX_CALLBACK_URL"] = live_server.url + "/nowhere"
     location = start_checkout(live_server.url, customer, method="card")
     request_id = location.removeprefix("/pay/")
-    answer = press(customer, iframe_src(live_server.url, customer, request_id), decision="pay")
+    answer = press(customer, hosted_form_url(live_server.url, customer, request_id), decision="pay")
     customer.get(answer.headers["Location"], timeout=HTTP_TIMEOUT)
     wait_for_deliveries(live_server.app)
     assert wait_for_status(live_server.url, request_id, "paid", timeout=0.2) == "pending"

@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from checkout import signing
-from tests.sandbox_helpers import HTTP_TIMEOUT, obtain_token, token_body
+from tests.sandbox.helpers import HTTP_TIMEOUT, obtain_token, token_body
 
 DROP = None  # a change to None leaves the field out
 
