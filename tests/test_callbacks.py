@@ -464,3 +464,47 @@ def test_nesting_up_to_the_limit_is_signed_and_accepted(app, client, order):
     response = client.post("/callback", json=callback_for(app, order, note=deep))
     assert response.status_code == 200
     assert reload(app, order).status == "paid"
+
+
+def test_a_callback_is_one_transaction_on_one_connection_and_one_commit(database_url):
+    """Store-first and apply-once hold because every statement of a callback (its record,
+    the order's compare-and-set, the timeline line, the outbox event, the outcome) runs in
+    one transaction: a statement sent on another connection would commit on its own."""
+    from sqlalchemy import event
+
+    from tests.conftest import close_app, make_app
+
+    app = make_app(database_url, **webhook_settings())
+    statements: list[tuple[int, str]] = []
+    commits: list[int] = []
+
+    def statement(conn, _cursor, sql: str, *_args) -> None:
+        statements.append((id(conn.connection.dbapi_connection), sql.split(None, 1)[0].upper()))
+
+    def commit(conn) -> None:
+        commits.append(id(conn.connection.dbapi_connection))
+
+    try:
+        with app.app_context():
+            order = make_order()
+            engine = db.engine
+        event.listen(engine, "before_cursor_execute", statement)
+        event.listen(engine, "commit", commit)
+        try:
+            answer = app.test_client().post("/callback", json=callback_for(app, order))
+        finally:
+            event.remove(engine, "before_cursor_execute", statement)
+            event.remove(engine, "commit", commit)
+    finally:
+        close_app(app)
+    assert answer.json["outcome"] == "accepted"
+    assert [kind for _, kind in statements] == [
+        "INSERT",  # the record, as received
+        "SELECT",  # the order
+        "UPDATE",  # the order's compare-and-set
+        "INSERT",  # its timeline line
+        "INSERT",  # the merchant's order.paid event
+        "UPDATE",  # the record's outcome
+    ]
+    assert {connection for connection, _ in statements} == set(commits)
+    assert len(commits) == 1
