@@ -33,6 +33,9 @@ FORWARDED_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
 # Settings whose values never reach a log line, whatever their length.
 SECRET_SETTINGS = ("SECRET_KEY", "GATEWAY_SECRET", "ADMIN_PASSWORD", "METRICS_TOKEN")
 
+# Bound once (on first use, after `configure`): the request line is written on every request.
+request_log = structlog.get_logger("checkout.requests")
+
 
 class SecretMasker:
     """A structlog processor replacing secrets and signature values with `***`.
@@ -160,7 +163,7 @@ def log_request(response: Response) -> Response:
     started = g.get("request_started")
     duration = (time.perf_counter() - started) * 1000 if started else 0.0
     order = (request.view_args or {}).get("request_id") or g.get("order_request_id")
-    structlog.get_logger("checkout.requests").info(
+    request_log.info(
         "request",
         method=request.method,
         route=request.url_rule.rule if request.url_rule else None,
