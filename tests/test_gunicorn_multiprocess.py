@@ -1,4 +1,5 @@
-"""Several gunicorn worker processes on one PostgreSQL database apply each change once."""
+"""Several gunicorn worker processes (and threads) on one PostgreSQL database apply each
+change once."""
 
 from __future__ import annotations
 
@@ -33,9 +34,15 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture
-def gunicorn(pg_app, tmp_path):
-    """Run the app under gunicorn with several sync workers; yield its URL and its log."""
+# (worker class, processes, threads each): sync workers, and gthread as gunicorn.conf.py
+# serves by default.
+SERVINGS = [("sync", WORKERS, 1), ("gthread", 2, 4)]
+
+
+@pytest.fixture(params=SERVINGS, ids=[serving[0] for serving in SERVINGS])
+def gunicorn(request, pg_app, tmp_path):
+    """Run the app under gunicorn with several workers; yield its URL and its log."""
+    worker_class, workers, threads = request.param
     _, url = pg_app
     port = free_port()
     log_path = tmp_path / "gunicorn.log"
@@ -47,9 +54,11 @@ def gunicorn(pg_app, tmp_path):
                 "-m",
                 "gunicorn",
                 "--workers",
-                str(WORKERS),
+                str(workers),
                 "--worker-class",
-                "sync",
+                worker_class,
+                "--threads",
+                str(threads),
                 "--no-control-socket",
                 "--bind",
                 f"127.0.0.1:{port}",

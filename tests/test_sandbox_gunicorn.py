@@ -68,6 +68,8 @@ def one_sync_worker_serving(port: int, env: dict[str, str], log_path: Path) -> I
         "gunicorn",
         "--workers=1",
         "--worker-class=sync",
+        # gunicorn reads ./gunicorn.conf.py, whose 4 threads would make the worker gthread.
+        "--threads=1",
         f"--bind=127.0.0.1:{port}",
         "--no-control-socket",  # the default socket path is shared by every gunicorn
         "app:create_app()",
