@@ -28,6 +28,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -193,6 +194,7 @@ def main() -> None:
     parser.add_argument(
         "--endpoints", nargs="+", choices=list(TARGETS), default=list(TARGETS), metavar="NAME"
     )
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
     pg_url = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
     if args.engine in ("postgresql", "both") and not pg_url:
@@ -206,11 +208,18 @@ def main() -> None:
         f"in-process, {args.requests} requests per app per round, median of {args.rounds} "
         "rounds (lean, checkout back to back); CPU and wall time per request"
     )
+    every = {}
     for engine in engines:
         with tempfile.TemporaryDirectory() as scratch:
             url = pg_url if engine == "postgresql" else f"sqlite:///{scratch}/cpu.sqlite3"
             figures = bench_engine(url, args.endpoints, args.requests, args.rounds)
         print_figures(engine, figures)
+        every[engine] = {
+            name: {app: {"cpu_us": f.cpu_us, "wall_us": f.wall_us} for app, f in apps.items()}
+            for name, apps in figures.items()
+        }
+    if args.json:
+        args.json.write_text(json.dumps(every, indent=1))
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import json
 import logging
 import os
 import secrets
@@ -30,6 +31,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -162,6 +164,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1000, help="events per round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--profile", action="store_true", help="profile the last worker round")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
     pg_url = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
     if args.engine == "postgresql" and not pg_url:
@@ -199,6 +202,15 @@ def main() -> None:
     )
     if profiler:
         print(profiler.output_text(unicode=True, color=False))
+    if args.json:
+        figures = {
+            "engine": args.engine,
+            "bare_events_per_s": statistics.median(r[0][0] for r in rounds),
+            "worker_events_per_s": statistics.median(r[1][0] for r in rounds),
+            "x_bare": [statistics.median(ratios), min(ratios), max(ratios)],
+            "x_bare_cpu": [statistics.median(cpu_ratios), min(cpu_ratios), max(cpu_ratios)],
+        }
+        args.json.write_text(json.dumps(figures, indent=1))
 
 
 if __name__ == "__main__":
