@@ -108,52 +108,34 @@ def main() -> None:
     durations = {}
     with tempfile.TemporaryDirectory() as scratch_dir:
         scratch = Path(scratch_dir)
+
+        def to(name: str) -> list[str]:
+            return ["--json", str(scratch / f"{name}.json")]
+
         durations["cpu"] = step(
-            "1. CPU in-process",
-            "bench.cpu",
-            "--requests",
-            "300",
-            "--rounds",
-            "3",
-            "--json",
-            str(scratch / "cpu.json"),
+            "1. CPU in-process", "bench.cpu", *"--requests 300 --rounds 3".split(), *to("cpu")
         )
-        durations["run"] = step(
-            "2. the table, 2 sync workers", "bench.run", *wrk, "--json", str(scratch / "run.json")
-        )
+        durations["run"] = step("2. the table, 2 sync workers", "bench.run", *wrk, *to("run"))
         durations["production"] = step(
             "3. the table, gunicorn.conf.py's defaults",
             "bench.run",
             *wrk,
-            "--settings",
-            "production",
-            "--json",
-            str(scratch / "production.json"),
+            *"--settings production".split(),
+            *to("production"),
         )
         durations["sync"] = step(
             "4. callbacks, 2 × cores + 1 sync workers",
             "bench.run",
             *wrk,
-            "--settings",
-            "sync",
-            "--endpoints",
-            "callback_duplicate",
-            "callback_fresh",
-            "--json",
-            str(scratch / "sync.json"),
+            *"--settings sync --endpoints callback_duplicate callback_fresh".split(),
+            *to("sync"),
         )
         for engine in ("sqlite", "postgresql"):
             durations[f"webhooks {engine}"] = step(
                 f"5. webhooks, {engine}",
                 "bench.webhooks",
-                "--engine",
-                engine,
-                "--events",
-                "500",
-                "--rounds",
-                "3",
-                "--json",
-                str(scratch / f"webhooks-{engine}.json"),
+                *f"--engine {engine} --events 500 --rounds 3".split(),
+                *to(f"webhooks-{engine}"),
             )
         started = time.monotonic()
         print("\n=== 6. capacity: python -m bench.capacity --duration 20", flush=True)
