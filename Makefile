@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint format
+.PHONY: demo test test-all lint format
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,12 @@ lint: $(VENV)/.dev
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# On a laptop `make test` leaves out the tests marked slow (several processes, fuzzing, the
+# whole production layout): a few minutes. CI (CI=true) and `make test-all` run everything.
 test: lint
+	$(BIN)/python -m pytest $(if $(filter true,$(CI)),,-m "not slow")
+
+test-all: lint
 	$(BIN)/python -m pytest
 
 format: $(VENV)/.dev

@@ -43,18 +43,10 @@ from pathlib import Path
 import requests
 from sqlalchemy import create_engine, func, select, text
 
-from bench.run import (
-    APP_ENV,
-    ROOT,
-    SECRET,
-    SERVINGS,
-    Serving,
-    build_schema,
-    free_port,
-    gunicorn,
-)
+from bench.run import APP_ENV, ROOT, SECRET, SERVINGS, Serving, build_schema, gunicorn
 from bench.webhooks import SECRET as WEBHOOK_SECRET
 from checkout import signing
+from tests.support.gunicorn import free_port
 
 CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 TOKEN_FIELD = re.compile(r'name="submission_token" type="hidden" value="([^"]+)"')

@@ -24,12 +24,10 @@ import json
 import os
 import re
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -38,6 +36,7 @@ from pathlib import Path
 import requests
 
 from checkout import signing
+from tests.support.gunicorn import gunicorn as serve_with_gunicorn
 
 ROOT = Path(__file__).resolve().parent.parent
 ORDERS_PER_SLICE = 12000  # more than the fastest app answers in one run
@@ -104,8 +103,6 @@ SERVINGS = {
 }
 # The worker settings compared by --compare-workers.
 COMPARED = ("bench", "sync", "gthread")
-# Every worker setting gunicorn.conf.py reads from the environment: unset, it decides.
-GUNICORN_ENV = ("WEB_CONCURRENCY", "GUNICORN_WORKER_CLASS", "GUNICORN_THREADS")
 
 
 @dataclass(frozen=True)
@@ -126,45 +123,12 @@ class Endpoint:
     warm_up: Path | None = None
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @contextmanager
 def gunicorn(target: str, env: dict[str, str], serving: Serving) -> Iterator[str]:
     """Serve `target` with the production config file and `serving`; yield its base URL."""
-    port = free_port()
-    command = [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "gunicorn.conf.py")]
-    command += serving.options()
-    command += ["--bind", f"127.0.0.1:{port}", "--log-level", "warning", target]
-    environment = {k: v for k, v in os.environ.items() if k not in GUNICORN_ENV}
-    process = subprocess.Popen(
-        command,
-        cwd=ROOT,
-        env={**environment, **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(base, process)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
-def wait_until_up(base: str, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            requests.get(base + "/healthz", timeout=2)
-            return
-        except requests.RequestException:
-            time.sleep(0.2)
-    raise SystemExit(f"gunicorn did not start on {base}")
+    options = [*serving.options(), "--log-level", "warning"]
+    with serve_with_gunicorn(target, env=env, options=options) as served:
+        yield served.url
 
 
 def wrk(url: str, duration: int, script: Path | None = None) -> Result:

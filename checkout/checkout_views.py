@@ -7,6 +7,8 @@ from the checkout, never from the posted form: tampering with it changes nothing
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import Blueprint, abort, current_app, render_template
 from flask_babel import gettext
 from werkzeug.wrappers import Response
@@ -15,21 +17,20 @@ from checkout import catalogue, checkouts, i18n, rules, submissions
 from checkout.checkouts import CheckoutClosed
 from checkout.extensions import limiter
 from checkout.forms import CheckoutForm
-from checkout.gateway import GatewayError
-from checkout.gateway_config import gateway_client
-from checkout.models import Checkout, CheckoutStatus, OrderStatus
+from checkout.models import Checkout, CheckoutStatus
 from checkout.money import format_plain
-from checkout.orders import CheckoutDetails, SubmissionConflict, get_order, request_payment
-from checkout.views import invalid_form_message, new_submission_token, next_step, token_request_for
+from checkout.orders import CheckoutDetails, SubmissionConflict, get_order
+from checkout.security import no_store
+from checkout.views import (
+    already_submitted_message,
+    invalid_form_message,
+    new_submission_token,
+    start_payment,
+)
 
 bp = Blueprint("checkouts", __name__)
-
-
-@bp.after_request
-def keep_private(response: Response) -> Response:
-    """Keep the page's tokens and the customer's data out of shared and browser caches."""
-    response.headers["Cache-Control"] = "no-store"
-    return response
+# The page holds form tokens and the customer's data.
+bp.after_request(no_store)
 
 
 def checkout_or_404(checkout_id: str) -> Checkout:
@@ -138,28 +139,15 @@ def submit_checkout_page(checkout_id: str) -> Response | tuple[str, int]:
         site_login=checkout.site_login,
         customer_type=checkout.customer_type,
     )
+    refuse = partial(render_page, checkout, form)
     try:
         order, created = checkouts.start_order(
             checkout, details, submissions.submission_key(values.submission_token)
         )
     except SubmissionConflict:
-        message = gettext(
-            "This form was already submitted with other details. Please check "
-            "them and press Continue to payment again."
-        )
-        return render_page(checkout, form, 409, message)
+        return refuse(409, already_submitted_message())
     except CheckoutClosed:
         # Paid or expired meanwhile; or its payment under way failed as we started ours.
         message = gettext("We could not start this payment. Please try again.")
-        return closed_page(checkout_or_404(checkout_id)) or render_page(
-            checkout, form, 409, message
-        )
-    if created:
-        try:
-            request_payment(order, gateway_client(), token_request_for(order))
-        except GatewayError as error:
-            return render_page(checkout, form, 502, error.customer_message)
-    elif order.status == OrderStatus.FAILED and not order.gateway_key:
-        message = gettext("We could not start this payment. Please try again.")
-        return render_page(checkout, form, 502, message)
-    return next_step(order)
+        return closed_page(checkout_or_404(checkout_id)) or refuse(409, message)
+    return start_payment(order, created, refuse)

@@ -30,7 +30,6 @@ from checkout.orders import (
     CheckoutDetails,
     SubmissionConflict,
     get_order,
-    record_event,
     set_status,
 )
 from checkout.repository import checkouts as stored_checkouts
@@ -158,7 +157,7 @@ def start_order(
     except IntegrityError:
         db.session.rollback()
         return existing_order(checkout, details, submission_key), False
-    record_event(
+    stored_orders.add_event(
         order, "created", to_status=OrderStatus.CREATED, detail={"checkout": checkout.public_id}
     )
     db.session.commit()

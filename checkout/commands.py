@@ -21,6 +21,7 @@ from checkout.expiry import expire_stale_orders, stale_orders
 from checkout.models import CallbackOutcome, Order, OrderStatus, utcnow
 from checkout.money import format_minor
 from checkout.orders import get_order
+from checkout.repository import MAX_SQL_INT
 
 orders_cli = AppGroup("orders", help="Look after orders: list, show, expire, replay, export.")
 
@@ -170,7 +171,7 @@ def order_line(order: Order) -> str:
 @filter_options
 @click.option(
     "--limit",
-    type=click.IntRange(min=1, max=admin_repository.MAX_SQL_INT),
+    type=click.IntRange(min=1, max=MAX_SQL_INT),
     default=50,
     show_default=True,
 )
@@ -282,7 +283,7 @@ def expire_command(older_than: timedelta, dry_run: bool) -> None:
 
 
 @orders_cli.command("replay")
-@click.argument("callback_id", type=click.IntRange(min=1, max=admin_repository.MAX_SQL_INT))
+@click.argument("callback_id", type=click.IntRange(min=1, max=MAX_SQL_INT))
 def replay_command(callback_id: int) -> None:
     """Re-process a stored callback (idempotent)."""
     try:

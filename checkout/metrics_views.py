@@ -19,6 +19,7 @@ from werkzeug.wrappers import Response
 
 from checkout import metrics
 from checkout.commands import parse_duration
+from checkout.security import no_store
 
 bp = Blueprint("metrics", __name__)
 
@@ -63,9 +64,7 @@ def scrape() -> Response:
         response = Response("metrics need Authorization: Bearer <METRICS_TOKEN>\n", 401)
         response.headers["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response
-    response = Response(exposition(), content_type=CONTENT_TYPE_LATEST)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return no_store(Response(exposition(), content_type=CONTENT_TYPE_LATEST))
 
 
 def init_app(app: Flask) -> None:

@@ -100,7 +100,7 @@ def create_order(details: CheckoutDetails, submission_key: str) -> tuple[Order, 
     except IntegrityError:
         db.session.rollback()
     else:
-        record_event(order, "created", to_status=OrderStatus.CREATED)
+        stored_orders.add_event(order, "created", to_status=OrderStatus.CREATED)
         db.session.commit()
         return order, True
     existing = stored_orders.find_by_submission(submission_key)
@@ -120,7 +120,7 @@ def request_payment(order: Order, client: GatewayClient, token_request: TokenReq
     :raise GatewayError: when the gateway gave no usable answer.
     """
     # The request holds no secret: the signature is added by the client when it posts.
-    record_event(order, "token_requested", detail=token_request.fields())
+    stored_orders.add_event(order, "token_requested", detail=token_request.fields())
     db.session.commit()
     try:
         with metrics.gateway_call():
@@ -185,7 +185,7 @@ def move_open_order(
     for _attempt in range(MAX_TRANSITION_ATTEMPTS):
         current = order.order_status
         if current.is_final:
-            record_event(order, kind, detail=detail)
+            stored_orders.add_event(order, kind, detail=detail)
             db.session.commit()
             return
         if set_status(order, new, expected=current, kind=kind, detail=detail, **values):
@@ -258,7 +258,7 @@ def flag_for_review(order: Order, reason: str) -> None:
     with the change that first flagged it: later findings only update the reason.
     """
     first = stored_orders.set_review_reason(order, reason)
-    record_event(order, "flagged", detail={"reason": reason})
+    stored_orders.add_event(order, "flagged", detail={"reason": reason})
     if first:
         outbox.enqueue(order, EventType.FLAGGED)
     log.warning("order_flagged", request_id=order.request_id, reason=reason)
@@ -302,7 +302,7 @@ def compare_and_set(
     if not stored_orders.move(order, expected, status=new, **values):
         return False
     metrics.count_state_change(expected, new, order.created_at, order.updated_at)
-    record_event(order, kind, from_status=expected, to_status=new, detail=detail)
+    stored_orders.add_event(order, kind, from_status=expected, to_status=new, detail=detail)
     if new in WEBHOOK_EVENTS:
         outbox.enqueue(order, WEBHOOK_EVENTS[new])
     log.info(
@@ -313,17 +313,3 @@ def compare_and_set(
         to_status=str(new),
     )
     return True
-
-
-def record_event(
-    order: Order,
-    kind: str,
-    *,
-    from_status: str | None = None,
-    to_status: str | None = None,
-    detail: dict[str, Any] | None = None,
-) -> None:
-    """Add a line to the order's timeline (committed with the caller's transaction)."""
-    stored_orders.add_event(
-        order, kind, from_status=from_status, to_status=to_status, detail=detail
-    )

@@ -1,4 +1,5 @@
-"""Security headers on every response: a strict Content-Security-Policy and friends."""
+"""Security headers: a strict Content-Security-Policy and friends on every response, and
+`no_store` for the responses that hold tokens or customers' data."""
 
 from __future__ import annotations
 
@@ -51,6 +52,16 @@ def add_security_headers(response: Response) -> Response:
     if headers is None:  # computed once per app: this runs on every response
         headers = current_app.extensions["security_headers"] = security_headers()
     response.headers.extend(headers)
+    return response
+
+
+def no_store(response: Response) -> Response:
+    """Keep a response out of every cache, shared or the browser's: a copy kept there
+    would show tokens or a customer's data to the next reader.
+
+    Each blueprint whose answers hold such data registers it as an `after_request` hook.
+    """
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from flask import (
@@ -36,15 +38,11 @@ from checkout.orders import (
     request_payment,
 )
 from checkout.policy import open_form_customer_type
+from checkout.security import no_store
 
 bp = Blueprint("checkout", __name__)
-
-
-@bp.after_request
-def keep_private(response: Response) -> Response:
-    """Keep the pages' tokens and order data out of shared caches and the browser's cache."""
-    response.headers["Cache-Control"] = "no-store"
-    return response
+# The pages hold form tokens and order data.
+bp.after_request(no_store)
 
 
 # The order's state as the customer reads it, e.g. "Order paid" (JSON keeps the codes).
@@ -140,25 +138,12 @@ def submit_checkout() -> Response | tuple[str, int]:
         site_login=values.site_login,
         customer_type=open_form_customer_type(),
     )
+    refuse = partial(render_form, form)
     try:
         order, created = create_order(details, submissions.submission_key(values.submission_token))
     except SubmissionConflict:
-        return render_form(
-            form,
-            409,
-            gettext(
-                "This form was already submitted with other details. Please check "
-                "them and press Continue to payment again."
-            ),
-        )
-    if created:
-        try:
-            request_payment(order, gateway_client(), token_request_for(order))
-        except GatewayError as error:
-            return render_form(form, 502, error.customer_message)
-    elif order.status == OrderStatus.FAILED and not order.gateway_key:
-        return render_form(form, 502, gettext("We could not start this payment. Please try again."))
-    return next_step(order)
+        return refuse(409, already_submitted_message())
+    return start_payment(order, created, refuse)
 
 
 def invalid_form_message(form: CheckoutForm) -> str:
@@ -190,6 +175,35 @@ def token_request_for(order: Order) -> TokenRequest:
         fail_url=public_url("checkout.order_fail", request_id=order.request_id),
         additional_fields={"bank_app": order.bank_app} if order.bank_app else None,
     )
+
+
+def already_submitted_message() -> str:
+    """Return the message for a form posted again with other details than its order's."""
+    return gettext(
+        "This form was already submitted with other details. Please check "
+        "them and press Continue to payment again."
+    )
+
+
+def start_payment(
+    order: Order, created: bool, refuse: Callable[[int, str], tuple[str, int]]
+) -> Response | tuple[str, int]:
+    """Start the payment of the order a checkout form's post led to; send the customer on.
+
+    Only the post that created the order asks the gateway: a copy of that post (a double
+    click, a retry) goes where the first one went, or, when the first one could not
+    start the payment, is refused as it was. Both checkout forms answer through here.
+
+    :param refuse: renders the posting page again with a status and a message.
+    """
+    if created:
+        try:
+            request_payment(order, gateway_client(), token_request_for(order))
+        except GatewayError as error:
+            return refuse(502, error.customer_message)
+    elif order.status == OrderStatus.FAILED and not order.gateway_key:
+        return refuse(502, gettext("We could not start this payment. Please try again."))
+    return next_step(order)
 
 
 def next_step(order: Order) -> Response:

@@ -1,87 +1,44 @@
-"""Shared fixtures: a fresh app and database per test, on SQLite or PostgreSQL."""
+"""Shared fixtures: a fresh app and database per test, on SQLite or PostgreSQL.
+
+Helpers live in `tests/support/`; this file holds fixtures and the collection hook that
+marks the tests needing PostgreSQL or a browser (see docs/testing.md).
+"""
 
 from __future__ import annotations
 
-import os
-import re
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
-from hypothesis import HealthCheck, settings
-from werkzeug.serving import make_server
+from flask.testing import FlaskClient, FlaskCliRunner
 
-from app import create_app
-from checkout.extensions import db
-from config import TestingConfig
+from tests.support import profiles
+from tests.support.apps import PRODUCTION_SETTINGS, close_app, make_app
+from tests.support.checkout import CSRF_FIELD, checkout_data, form_tokens
+from tests.support.gunicorn import Served, gunicorn
+from tests.support.live import LiveServer, serve
+from tests.support.services import required_postgres_url
 
-# Settings a production app starts with (secrets and URLs no longer development defaults).
-PRODUCTION_SETTINGS = {
-    "SECRET_KEY": "k" * 48,
-    "GATEWAY_SECRET": "live-gateway-secret",
-    "MERCHANT_ID": "superkey",
-    "SITE_ID": "42",
-    "PUBLIC_BASE_URL": "https://shop.example",
-    "GATEWAY_BASE_URL": "https://cactusgino.com",
-    "SANDBOX_ENABLED": False,
-    # One process, as the Flask test client is; production refuses memory:// otherwise.
-    "RATELIMIT_SINGLE_INSTANCE": True,
-}
+profiles.load()
 
-# Property tests: a quick look on a laptop, a thorough one in CI (`CI=true`). Requests go
-# through the database, so no per-example deadline.
-settings.register_profile(
-    "dev", max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
-settings.register_profile(
-    "ci", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
-settings.load_profile("ci" if os.environ.get("CI") == "true" else "dev")
-
-POSTGRES_HINT = (
-    "PostgreSQL tests need TEST_DATABASE_URL, e.g. "
-    "postgresql+psycopg://checkout:checkout@127.0.0.1/checkout_test "
-    "(CI sets it; see docs/testing.md)"
-)
+# Transitional: the sandbox's and the demo shop's tests still import these from here; they
+# will import them from tests.support once they move to their own folders.
+__all__ = ["CSRF_FIELD", "PRODUCTION_SETTINGS", "checkout_data", "form_tokens"]
 
 
-def postgres_url() -> str | None:
-    """Return the PostgreSQL URL for tests, if this machine provides one."""
-    return os.environ.get("TEST_DATABASE_URL") or None
-
-
-def make_app(database_url: str, **overrides: object) -> Flask:
-    """Create a test app on an empty database."""
-    app = create_app(TestingConfig, {"SQLALCHEMY_DATABASE_URI": database_url, **overrides})
-    with app.app_context():
-        db.drop_all()
-        db.create_all()
-    return app
-
-
-def migrate_to_head(app: Flask) -> None:
-    """Rebuild the app's schema through the migrations, as `flask db upgrade` does."""
-    import flask_migrate
-    from sqlalchemy import text
-
-    with app.app_context():
-        db.drop_all()
-        with db.engine.begin() as connection:
-            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        flask_migrate.upgrade(directory=app.extensions["migrate"].directory)
-
-
-def close_app(app: Flask) -> None:
-    """Stop the app's sandbox listener and release its database connections."""
-    sandbox = app.extensions.get("sandbox")
-    if sandbox is not None:
-        sandbox.shutdown()
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark what needs PostgreSQL or Chromium, by the fixtures it asks for, so that
+    `-m "not postgres"` or `-m "not browser"` leaves it out."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        fixtures = getattr(item, "fixturenames", ())
+        # database_url, and the module-wide apps of the fuzz tests, take "postgresql" as a param.
+        on_postgres = callspec is not None and "postgresql" in callspec.params.values()
+        if on_postgres or "pg_app" in fixtures:
+            item.add_marker(pytest.mark.postgres)
+        if "browser" in fixtures:
+            item.add_marker(pytest.mark.browser)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -92,32 +49,6 @@ def database_url(request: pytest.FixtureRequest, tmp_path) -> str:
     return required_postgres_url()
 
 
-def required_postgres_url() -> str:
-    """Return the PostgreSQL URL, skipping the test without one (failing it in CI)."""
-    url = postgres_url()
-    if url is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI must provide TEST_DATABASE_URL: " + POSTGRES_HINT)
-        pytest.skip(POSTGRES_HINT)
-    return url
-
-
-REDIS_HINT = (
-    "Redis tests need TEST_REDIS_URL, e.g. redis://127.0.0.1:6379/0 "
-    "(apt-get install redis-server; CI sets it; see docs/testing.md)"
-)
-
-
-def required_redis_url() -> str:
-    """Return the Redis URL for tests, skipping the test without one (failing it in CI)."""
-    url = os.environ.get("TEST_REDIS_URL") or None
-    if url is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI must provide TEST_REDIS_URL: " + REDIS_HINT)
-        pytest.skip(REDIS_HINT)
-    return url
-
-
 @pytest.fixture
 def pg_app() -> Iterator[tuple[Flask, str]]:
     """An app on a fresh PostgreSQL schema, and its database URL."""
@@ -125,6 +56,18 @@ def pg_app() -> Iterator[tuple[Flask, str]]:
     app = make_app(url)
     yield app, url
     close_app(app)
+
+
+@pytest.fixture
+def pg_gunicorn(pg_app: tuple[Flask, str], tmp_path: Path) -> Iterator[Served]:
+    """The app on pg_app's database under gunicorn with four sync workers, logging JSON."""
+    _, url = pg_app
+    env = {"APP_ENV": "testing", "DATABASE_URL": url, "LOG_FORMAT": "json"}
+    log_path = tmp_path / "gunicorn.log"
+    with gunicorn(
+        env=env, workers=4, worker_class="sync", config_file=False, log_path=log_path
+    ) as served:
+        yield served
 
 
 @pytest.fixture
@@ -151,32 +94,8 @@ def client(app: Flask) -> FlaskClient:
 
 
 @pytest.fixture
-def runner(app: Flask):
+def runner(app: Flask) -> FlaskCliRunner:
     return app.test_cli_runner()
-
-
-@dataclass
-class LiveServer:
-    """The app served over real HTTP on a free loopback port."""
-
-    app: Flask
-    url: str
-
-
-def serve(app: Flask) -> tuple[LiveServer, callable]:
-    """Serve an app on a free port in a thread; return it and a function that stops it."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    url = f"http://127.0.0.1:{server.server_port}"
-    app.config["PUBLIC_BASE_URL"] = url
-    # A short poll interval lets shutdown() return at once instead of after half a second.
-    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
-    thread.start()
-
-    def stop() -> None:
-        server.shutdown()
-        server.server_close()
-
-    return LiveServer(app, url), stop
 
 
 @pytest.fixture
@@ -184,56 +103,3 @@ def live_server(app: Flask) -> Iterator[LiveServer]:
     server, stop = serve(app)
     yield server
     stop()
-
-
-CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
-TOKEN_FIELD = re.compile(r'name="submission_token" type="hidden" value="([^"]+)"')
-
-
-def form_tokens(html: str) -> dict[str, str]:
-    """Return the hidden tokens of a rendered checkout form."""
-    tokens = {"submission_token": TOKEN_FIELD.search(html).group(1)}
-    csrf = CSRF_FIELD.search(html)
-    if csrf:
-        tokens["csrf_token"] = csrf.group(1)
-    return tokens
-
-
-def checkout_data(html: str, **fields: str) -> dict[str, str]:
-    """Return a valid checkout submission for a rendered form, with `fields` overriding."""
-    data = {
-        "amount": "90.00",
-        "currency": "KZT",
-        "method": "card",
-        "bank_app": "",
-        "language": "EN",
-        "site_login": "alice",
-    }
-    return {**data, **form_tokens(html), **fields}
-
-
-def make_order(status: str = "pending", **fields: object):
-    """Create an order directly (inside an app context), for tests where the gateway is not
-    the point."""
-    import secrets
-
-    from checkout.models import Order
-
-    values = {
-        "submission_token": secrets.token_urlsafe(16),
-        "amount": 9000,
-        "currency": "KZT",
-        "method": "card",
-        "language": "EN",
-        "bank_app": None,
-        "site_login": "alice",
-        "customer_type": "regular",
-        "status": status,
-        "gateway_key": "key-" + secrets.token_urlsafe(8),
-        **fields,
-    }
-    order = Order(**values)
-    db.session.add(order)
-    db.session.commit()
-    db.session.refresh(order)  # loaded, so usable after the app context ends
-    return order

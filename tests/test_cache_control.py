@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.admin_helpers import CREDENTIALS, sign_in
-from tests.conftest import make_order
+from tests.support.admin import CREDENTIALS, sign_in
+from tests.support.api import checkout_path, new_checkout
+from tests.support.orders import make_order
 
 CUSTOMER_PAGES = [
     ("GET", "/"),
@@ -24,6 +25,21 @@ def test_customer_pages_are_never_stored(app, client, method, path):
     with app.app_context():
         order = make_order()
     response = client.open(path.format(id=order.request_id), method=method, data={})
+    assert response.status_code in {200, 404, 422}
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+CHECKOUT_PAGES = [
+    ("GET", "{path}"),
+    ("POST", "{path}"),  # a refused form, with the merchant's fixed values in it
+    ("GET", "/c/no-such-checkout"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), CHECKOUT_PAGES)
+def test_a_checkouts_pages_are_never_stored(client, method, path):
+    checkout = new_checkout(client)
+    response = client.open(path.format(path=checkout_path(checkout)), method=method, data={})
     assert response.status_code in {200, 404, 422}
     assert response.headers["Cache-Control"] == "no-store"
 

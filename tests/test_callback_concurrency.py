@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-import requests
 from sqlalchemy import func, select
 
 from checkout.extensions import db
 from checkout.models import Order, OrderEvent
-from tests.callback_helpers import callback_for
-from tests.conftest import close_app, make_app, make_order, serve
-from tests.webhook_helpers import outbox, webhook_settings
+from tests.support.apps import close_app, make_app
+from tests.support.callbacks import callback_for
+from tests.support.concurrency import fire_at_once
+from tests.support.live import serve
+from tests.support.orders import make_order
+from tests.support.webhooks import outbox, webhook_settings
 
 DELIVERIES = 32
 
@@ -26,19 +26,6 @@ def served_app(database_url):
     yield app, server.url
     stop()
     close_app(app)
-
-
-def fire_at_once(url: str, bodies: list[dict]) -> list[requests.Response]:
-    """POST every body from its own thread, all released at the same moment."""
-    barrier = threading.Barrier(len(bodies))
-
-    def post(body: dict) -> requests.Response:
-        with requests.Session() as session:
-            barrier.wait(timeout=30)
-            return session.post(url, json=body, timeout=60)
-
-    with ThreadPoolExecutor(max_workers=len(bodies)) as pool:
-        return list(pool.map(post, bodies))
 
 
 def test_concurrent_duplicate_callbacks_apply_once(served_app):

@@ -21,8 +21,13 @@ from sqlalchemy import func, select
 from checkout import signing
 from checkout.extensions import db
 from checkout.models import CallbackRecord, Order, OrderEvent
-from tests.callback_helpers import callback_for
-from tests.conftest import close_app, make_app, make_order, required_postgres_url
+from tests.support.apps import close_app, make_app
+from tests.support.callbacks import callback_for
+from tests.support.orders import make_order
+from tests.support.services import required_postgres_url
+
+# Slow: hypothesis, hundreds of examples per engine in CI.
+pytestmark = pytest.mark.slow
 
 FIELD_NAMES = ["request_id", "status", "amount", "currency", "signature", "invoice_id", "method"]
 STATUS_WORDS = ["success", "fail", "expired", "pending", "paid", "declined", "weird", ""]
@@ -46,6 +51,7 @@ json_values = st.recursive(
     lambda children: st.lists(children, max_size=3) | st.dictionaries(texts, children, max_size=3),
     max_leaves=8,
 )
+
 json_objects = st.dictionaries(st.one_of(st.sampled_from(FIELD_NAMES), texts), json_values)
 
 

@@ -6,13 +6,14 @@ import json
 from urllib.parse import urlencode
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from checkout.extensions import db
 from checkout.models import CallbackRecord, Order, OrderEvent
-from tests.callback_helpers import callback_for
-from tests.conftest import make_order
-from tests.webhook_helpers import outbox, payload, webhook_settings
+from tests.support.apps import close_app, make_app
+from tests.support.callbacks import callback_for
+from tests.support.orders import make_order
+from tests.support.webhooks import outbox, payload, webhook_settings
 
 
 @pytest.fixture
@@ -67,7 +68,7 @@ def test_signed_form_encoded_callback_marks_order_paid(app, client, order):
 
 
 def test_md5_scheme_verifies_callbacks(tmp_path):
-    from tests.conftest import close_app, make_app
+    from tests.support.apps import close_app, make_app
 
     app = make_app(f"sqlite:///{tmp_path / 'md5.sqlite3'}", GATEWAY_SIGNATURE_SCHEME="md5")
     try:
@@ -185,7 +186,7 @@ def test_unknown_request_id_gets_404(app, client, order):
 
 
 def test_oversized_body_gets_413_and_is_recorded(tmp_path):
-    from tests.conftest import close_app, make_app
+    from tests.support.apps import close_app, make_app
 
     app = make_app(f"sqlite:///{tmp_path / 'big.sqlite3'}", CALLBACK_MAX_BYTES=100)
     try:
@@ -201,7 +202,7 @@ def test_oversized_body_gets_413_and_is_recorded(tmp_path):
 
 
 def test_body_over_the_request_limit_is_still_recorded(tmp_path):
-    from tests.conftest import close_app, make_app
+    from tests.support.apps import close_app, make_app
 
     app = make_app(f"sqlite:///{tmp_path / 'huge.sqlite3'}", CALLBACK_MAX_BYTES=100)
     body = '{"request_id": "' + "x" * (2 * 1024 * 1024) + '"}'  # over MAX_CONTENT_LENGTH too
@@ -466,14 +467,24 @@ def test_nesting_up_to_the_limit_is_signed_and_accepted(app, client, order):
     assert reload(app, order).status == "paid"
 
 
+@pytest.mark.parametrize("app_overrides", [{"CALLBACK_ALLOWED_NETWORKS": ["203.0.113.0/24"]}])
+def test_callbacks_from_outside_the_allow_list_are_refused_and_recorded(app, client):
+    with app.app_context():
+        order = make_order()
+    body = callback_for(app, order)
+    outside = client.post("/callback", json=body, environ_base={"REMOTE_ADDR": "198.51.100.7"})
+    assert outside.status_code == 403
+    inside = client.post("/callback", json=body, environ_base={"REMOTE_ADDR": "203.0.113.9"})
+    assert inside.status_code == 200
+    with app.app_context():
+        outcomes = [record.outcome for record in db.session.query(CallbackRecord).all()]
+    assert outcomes == ["forbidden_source", "accepted"]
+
+
 def test_a_callback_is_one_transaction_on_one_connection_and_one_commit(database_url):
     """Store-first and apply-once hold because every statement of a callback (its record,
     the order's compare-and-set, the timeline line, the outbox event, the outcome) runs in
     one transaction: a statement sent on another connection would commit on its own."""
-    from sqlalchemy import event
-
-    from tests.conftest import close_app, make_app
-
     app = make_app(database_url, **webhook_settings())
     statements: list[tuple[int, str]] = []
     commits: list[int] = []

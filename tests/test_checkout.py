@@ -17,9 +17,18 @@ from checkout.extensions import db
 from checkout.gateway import REFUSED, UNAVAILABLE
 from checkout.models import Order, new_request_id
 from checkout.sandbox.models import SandboxPayment
-from tests.checkout_helpers import alert, all_orders, count, only_order, post_checkout
-from tests.conftest import checkout_data, close_app, form_tokens, make_app, serve
-from tests.fake_gateway import FakeGateway, Reply, fake_gateway, refused_url
+from tests.support.apps import close_app, make_app
+from tests.support.checkout import (
+    alert,
+    all_orders,
+    checkout_data,
+    count,
+    form_tokens,
+    only_order,
+    post_checkout,
+)
+from tests.support.fake_gateway import FakeGateway, Reply, fake_gateway, refused_url
+from tests.support.live import serve
 
 # Lower-case base32: URL-safe, and no "-" for a command line to mistake for an option.
 REQUEST_ID = re.compile(r"[a-z2-7]{26}")

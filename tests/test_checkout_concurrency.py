@@ -14,11 +14,12 @@ from flask import Flask
 
 from checkout.extensions import db
 from checkout.models import Checkout, Order
-from tests.api_helpers import AUTH, CHECKOUTS
-from tests.callback_helpers import callback_for
-from tests.checkout_helpers import all_orders
-from tests.conftest import checkout_data, close_app, make_app, serve
-from tests.fake_gateway import FakeGateway, Reply, fake_gateway
+from tests.support.api import AUTH, CHECKOUTS
+from tests.support.apps import close_app, make_app
+from tests.support.callbacks import callback_for
+from tests.support.checkout import all_orders, checkout_data
+from tests.support.fake_gateway import FakeGateway, Reply, fake_gateway
+from tests.support.live import serve
 
 TABS = 12
 TIMEOUT = 60

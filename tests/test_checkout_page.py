@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 
 from checkout.extensions import db
 from checkout.models import Order
-from tests.api_helpers import (
+from tests.support.api import (
     AUTH,
     CHECKOUTS,
     checkout_path,
@@ -20,10 +20,10 @@ from tests.api_helpers import (
     pay_at_checkout,
     request_id_from,
 )
-from tests.callback_helpers import callback_for
-from tests.checkout_helpers import all_orders, count, post_checkout
-from tests.conftest import checkout_data, close_app, make_app
-from tests.fake_gateway import FakeGateway, Reply, fake_gateway
+from tests.support.apps import close_app, make_app
+from tests.support.callbacks import callback_for
+from tests.support.checkout import alert, all_orders, checkout_data, count, post_checkout
+from tests.support.fake_gateway import FakeGateway, Reply, fake_gateway
 
 FIELD = re.compile(r'<(?:input|select)[^>]*\bname="([a-z_]+)"')
 
@@ -278,6 +278,56 @@ def test_a_gateway_failure_is_a_502_and_the_customer_can_try_again(
     gateway.answer(Reply(json={"key": "k2"}))
     request_id_from(pay_at_checkout(customer, checkout))
     assert [order.status for order in all_orders(shop)] == ["failed", "pending"]
+
+
+DOWN = Reply(status=503, json={"error": "down"})
+KEY = Reply(json={"key": "k"})
+UNAVAILABLE = "The payment service is not available right now. Please try again in a minute."
+NOT_STARTED = "We could not start this payment. Please try again."
+ALREADY_SUBMITTED = (
+    "This form was already submitted with other details. "
+    "Please check them and press Continue to payment again."
+)
+# How a form's post is answered, whichever form it is: the gateway's reply, the fields
+# changed in a second post of the same page (None: posted once), the status, and where
+# the customer is sent (the request_id left out) or the message above the form.
+SAME_ANSWERS = {
+    "started": (KEY, None, 303, "/pay"),
+    "gateway down": (DOWN, None, 502, UNAVAILABLE),
+    "posted again after a failure": (DOWN, {}, 502, NOT_STARTED),
+    "posted again": (KEY, {}, 303, "/pay"),
+    "posted again with other details": (KEY, {"method": "sbp"}, 409, ALREADY_SUBMITTED),
+}
+
+
+def post_page(client: FlaskClient, path: str, again: dict[str, str] | None) -> tuple[int, str]:
+    """Post the form at `path` (a second time when `again` says so); return the status and
+    where the customer is sent, without the request_id, or the message above the form."""
+    page = client.get(path).get_data(as_text=True)
+    response = client.post(path, data=checkout_data(page))
+    if again is not None:
+        response = client.post(path, data=checkout_data(page, **again))
+    if response.status_code == 303:
+        return 303, response.location.rsplit("/", 1)[0]
+    return response.status_code, alert(response.get_data(as_text=True))
+
+
+@pytest.mark.parametrize(
+    ("reply", "again", "status", "shown"), SAME_ANSWERS.values(), ids=SAME_ANSWERS.keys()
+)
+def test_a_checkouts_page_answers_a_post_as_the_open_form_does(
+    database_url: str, reply: Reply, again: dict[str, str] | None, status: int, shown: str
+) -> None:
+    with fake_gateway(reply) as gateway:
+        app = make_app(database_url, GATEWAY_BASE_URL=gateway.url)
+        try:
+            client = app.test_client()
+            paths = ["/", checkout_path(new_checkout(client))]
+            answers = [post_page(client, path, again) for path in paths]
+        finally:
+            close_app(app)
+
+    assert answers == [(status, shown), (status, shown)]
 
 
 def test_the_order_page_links_back_to_the_shop(customer: FlaskClient) -> None:

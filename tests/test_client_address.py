@@ -14,10 +14,11 @@ import pytest
 from checkout import client_address
 from checkout.extensions import db
 from checkout.models import CallbackRecord
-from tests.admin_helpers import CREDENTIALS
-from tests.callback_helpers import callback_for
-from tests.conftest import close_app, make_app, make_order
-from tests.log_helpers import log_output, logged
+from tests.support.admin import CREDENTIALS
+from tests.support.apps import close_app, make_app
+from tests.support.callbacks import callback_for
+from tests.support.logs import log_output, logged
+from tests.support.orders import make_order
 
 GUNICORN_CONF = Path(__file__).resolve().parent.parent / "gunicorn.conf.py"
 # Longer than the source_ip column, and not an address at all (ProxyFix takes the last

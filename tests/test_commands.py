@@ -14,8 +14,8 @@ from checkout.expiry import ExpiryReport, expire_orders, stale_orders
 from checkout.extensions import db
 from checkout.models import CallbackRecord, Order, OrderEvent, utcnow
 from checkout.orders import get_order
-from tests.callback_helpers import callback_for
-from tests.conftest import make_order
+from tests.support.callbacks import callback_for
+from tests.support.orders import make_order
 
 
 def new_order(app, status: str = "pending", **fields: object) -> str:

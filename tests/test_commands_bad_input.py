@@ -14,7 +14,8 @@ from sqlalchemy import select
 
 from checkout.extensions import db
 from checkout.models import CallbackRecord
-from tests.conftest import close_app, make_app, make_order
+from tests.support.apps import close_app, make_app
+from tests.support.orders import make_order
 
 NESTED = "[" * 20_000 + "]" * 20_000
 

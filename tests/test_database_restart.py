@@ -2,19 +2,8 @@
 
 from __future__ import annotations
 
-import psycopg
-
-from tests.conftest import migrate_to_head
-
-
-def drop_other_connections(url: str) -> int:
-    """Make PostgreSQL end every other session on our database, as a restart would."""
-    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as admin:
-        rows = admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        ).fetchall()
-    return len(rows)
+from tests.support.apps import migrate_to_head
+from tests.support.databases import drop_other_connections
 
 
 def test_the_pool_recovers_after_connections_are_dropped(pg_app):

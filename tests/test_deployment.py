@@ -15,22 +15,19 @@ import pwd
 import re
 import secrets
 import shutil
-import signal
 import ssl
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 import redis
 import requests
+from pytest_httpserver import HTTPServer
 from sqlalchemy import select, text
 from standardwebhooks import Webhook
 
@@ -38,19 +35,19 @@ from app import create_app
 from checkout.extensions import db
 from checkout.models import CallbackRecord, Order
 from config import TestingConfig
-from tests.conftest import (
-    checkout_data,
-    close_app,
-    make_app,
-    required_postgres_url,
-    required_redis_url,
-)
-from tests.metrics_helpers import TOKEN, parse, value
 from tests.sandbox_helpers import IFRAME_SRC
-from tests.test_sandbox_gunicorn import FOREIGN_SETTINGS, free_port, wait_until_healthy
-from tests.webhook_helpers import SECRET
+from tests.support.apps import close_app, make_app
+from tests.support.checkout import checkout_data
+from tests.support.gunicorn import ROOT, free_port, gunicorn, launch_environment
+from tests.support.metrics import TOKEN, parse, value
+from tests.support.processes import stop
+from tests.support.services import required_postgres_url, required_redis_url, unavailable
+from tests.support.wait import wait_for
+from tests.support.webhooks import SECRET, start_worker
 
-ROOT = Path(__file__).resolve().parent.parent
+# Slow: nginx, gunicorn, a worker, PostgreSQL and Redis.
+pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+
 NGINX_HINT = "the deployment test needs nginx (apt-get install nginx; CI installs it)"
 TIMEOUT = 10
 NGINX_ID = re.compile(r"[0-9a-f]{32}")
@@ -66,7 +63,7 @@ class Layout:
     nginx_dir: Path
     app_log: Path
     worker_log: Path
-    webhooks: list[Delivery]
+    webhooks: HTTPServer
     redis_url: str
     database_url: str
     key_prefix: str
@@ -74,12 +71,9 @@ class Layout:
 
 def nginx_binary() -> str:
     """Return nginx's path, skipping the test without it (failing it in CI)."""
-    found = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
-    if found is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI must provide nginx: " + NGINX_HINT)
-        pytest.skip(NGINX_HINT)
-    return found
+    return (
+        shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin") or unavailable(NGINX_HINT)
+    )
 
 
 def empty_database(url: str) -> None:
@@ -160,50 +154,20 @@ def start_nginx(directory: Path, site: str) -> subprocess.Popen:
         return subprocess.Popen(command, stdout=log, stderr=log)
 
 
-def stop(process: subprocess.Popen) -> None:
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=5)
-
-
-@dataclass(frozen=True)
-class Delivery:
-    headers: dict[str, str]
-    body: bytes
-
-
 @contextmanager
-def https_receiver(certificate: Path) -> Iterator[tuple[str, list[Delivery]]]:
+def https_receiver(certificate: Path) -> Iterator[HTTPServer]:
     """The merchant's webhook endpoint over https (production wants one): answers 200 and
-    keeps what it receives."""
-    received: list[Delivery] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            received.append(Delivery({k.lower(): v for k, v in self.headers.items()}, body))
-            self.send_response(200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, format: str, *args: object) -> None:
-            """Keep test output quiet."""
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    keeps what it receives in its `log`."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(certificate, certificate.with_suffix(".key"))
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
-    thread.start()
+    server = HTTPServer(host="127.0.0.1", port=0, ssl_context=context)
+    server.expect_request("/hooks", method="POST").respond_with_data("")
+    server.start()
     try:
-        yield f"https://127.0.0.1:{server.server_port}/hooks", received
+        yield server
     finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+        server.clear()
+        server.stop()
 
 
 @pytest.fixture
@@ -216,97 +180,79 @@ def layout(tmp_path) -> Iterator[Layout]:
     nginx_dir = Path(tempfile.mkdtemp(prefix="checkout-nginx-"))
     nginx_dir.chmod(0o755)
     certificate = self_signed_certificate(nginx_dir)
-    # Left last: the receiver and the directory, whatever happens from here on.
+    # Whatever happens from here on, each thing started is stopped, the last first.
     with ExitStack() as cleanup:
         cleanup.callback(shutil.rmtree, nginx_dir, ignore_errors=True)
-        webhook_url, webhooks = cleanup.enter_context(https_receiver(certificate))
+        receiver = cleanup.enter_context(https_receiver(certificate))
         https_port, http_port, app_port = free_port(), free_port(), free_port()
         site = f"https://127.0.0.1:{https_port}"
         key_prefix = "deploy-" + secrets.token_hex(6)
-        env = {name: value for name, value in os.environ.items() if name not in FOREIGN_SETTINGS}
-        for name in ("APP_ENV", "PUBLIC_BASE_URL", "PROMETHEUS_MULTIPROC_DIR", "LOG_FORMAT"):
-            env.pop(name, None)
-        env.update(
-            APP_ENV="production",
-            SECRET_KEY=secrets.token_urlsafe(48),
-            GATEWAY_SECRET=secrets.token_urlsafe(24),
-            MERCHANT_ID="superkey",
-            SITE_ID="42",
-            PUBLIC_BASE_URL=site,
+        env = {
+            "APP_ENV": "production",
+            "SECRET_KEY": secrets.token_urlsafe(48),
+            "GATEWAY_SECRET": secrets.token_urlsafe(24),
+            "MERCHANT_ID": "superkey",
+            "SITE_ID": "42",
+            "PUBLIC_BASE_URL": site,
             # The demo's gateway, in production: no gateway account on this machine.
-            SANDBOX_ENABLED="1",
-            SANDBOX_CALLBACK_BACKOFF="0.2",
-            DATABASE_URL=database_url,
-            RATELIMIT_STORAGE_URI=redis_url,
-            RATELIMIT_KEY_PREFIX=key_prefix,
-            METRICS_TOKEN=TOKEN,
-            PORT=str(app_port),
-            WEB_CONCURRENCY="2",
+            "SANDBOX_ENABLED": "1",
+            "SANDBOX_CALLBACK_BACKOFF": "0.2",
+            "DATABASE_URL": database_url,
+            "RATELIMIT_STORAGE_URI": redis_url,
+            "RATELIMIT_KEY_PREFIX": key_prefix,
+            "METRICS_TOKEN": TOKEN,
+            "WEB_CONCURRENCY": "2",
             # The sandbox posts its callback to PUBLIC_BASE_URL: our certificate must be trusted.
-            REQUESTS_CA_BUNDLE=str(certificate),
-            MERCHANT_WEBHOOK_URL=webhook_url,
-            MERCHANT_WEBHOOK_SECRET=SECRET,
-            WEBHOOK_POLL_INTERVAL="0.1",
-        )
+            "REQUESTS_CA_BUNDLE": str(certificate),
+            "MERCHANT_WEBHOOK_URL": receiver.url_for("/hooks"),
+            "MERCHANT_WEBHOOK_SECRET": SECRET,
+            "WEBHOOK_POLL_INTERVAL": "0.1",
+        }
         migrated = subprocess.run(
             [sys.executable, "-m", "flask", "db", "upgrade"],
             cwd=ROOT,
-            env=env,
+            env=launch_environment(env),
             capture_output=True,
             text=True,
             timeout=120,
         )
         assert migrated.returncode == 0, migrated.stderr
-        app_log = tmp_path / "gunicorn.log"
-        with app_log.open("w") as log:
-            gunicorn = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "app:create_app()"],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=log,
-            )
+        app = cleanup.enter_context(
+            gunicorn(env=env, port=app_port, log_path=tmp_path / "gunicorn.log")
+        )
         worker_log = tmp_path / "worker.log"
-        with worker_log.open("w") as log:
-            worker = subprocess.Popen(
-                [sys.executable, "-m", "flask", "webhooks", "worker"],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=log,
-            )
-        nginx = None
-        try:
-            wait_until_healthy(f"http://127.0.0.1:{app_port}", gunicorn, app_log)
-            nginx = start_nginx(
-                nginx_dir, nginx_site(nginx_dir, https_port, http_port, f"127.0.0.1:{app_port}")
-            )
-            deadline = time.monotonic() + 20
-            while True:
-                try:
-                    requests.get(site + "/healthz", verify=str(certificate), timeout=TIMEOUT)
-                    break
-                except requests.ConnectionError:
-                    assert nginx.poll() is None, (nginx_dir / "stderr.log").read_text()
-                    assert time.monotonic() < deadline, "nginx did not start"
-                    time.sleep(0.1)
-            yield Layout(
-                site=site,
-                app=f"http://127.0.0.1:{app_port}",
-                certificate=certificate,
-                nginx_dir=nginx_dir,
-                app_log=app_log,
-                worker_log=worker_log,
-                webhooks=webhooks,
-                redis_url=redis_url,
-                database_url=database_url,
-                key_prefix=key_prefix,
-            )
-        finally:
-            if nginx is not None:
-                stop(nginx)
-            stop(worker)
-            stop(gunicorn)
+        cleanup.callback(stop, start_worker(launch_environment(env), worker_log))
+        nginx = start_nginx(
+            nginx_dir, nginx_site(nginx_dir, https_port, http_port, f"127.0.0.1:{app_port}")
+        )
+        cleanup.callback(stop, nginx)
+        wait_for(
+            lambda: answers_over_https(site, certificate, nginx, nginx_dir),
+            20,
+            "nginx did not start",
+        )
+        yield Layout(
+            site=site,
+            app=app.url,
+            certificate=certificate,
+            nginx_dir=nginx_dir,
+            app_log=app.log_path,
+            worker_log=worker_log,
+            webhooks=receiver,
+            redis_url=redis_url,
+            database_url=database_url,
+            key_prefix=key_prefix,
+        )
+
+
+def answers_over_https(site: str, certificate: Path, nginx: subprocess.Popen, logs: Path) -> bool:
+    """Tell whether nginx answers; fail at once, with its log, if it has exited."""
+    assert nginx.poll() is None, (logs / "stderr.log").read_text()
+    try:
+        requests.get(site + "/healthz", verify=str(certificate), timeout=TIMEOUT)
+    except requests.ConnectionError:
+        return False
+    return True
 
 
 def pay_through(layout: Layout) -> str:
@@ -332,13 +278,13 @@ def pay_through(layout: Layout) -> str:
             form_url, data={"decision": "pay"}, allow_redirects=False, timeout=TIMEOUT
         )
         assert paid.headers["Location"] == f"{layout.site}/orders/{request_id}/success"
-        deadline = time.monotonic() + 20
-        while True:  # the callback travels sandbox → nginx → gunicorn
+
+        def paid() -> bool:  # the callback travels sandbox → nginx → gunicorn
             status = customer.get(f"{layout.site}/orders/{request_id}/status", timeout=TIMEOUT)
-            if status.json()["status"] == "paid":
-                return request_id
-            assert time.monotonic() < deadline, layout.app_log.read_text()
-            time.sleep(0.1)
+            return status.json()["status"] == "paid"
+
+        wait_for(paid, 20, layout.app_log.read_text)
+        return request_id
 
 
 def test_a_checkout_through_nginx_gunicorn_postgresql_and_redis(layout):
@@ -370,17 +316,15 @@ def test_a_checkout_through_nginx_gunicorn_postgresql_and_redis(layout):
     assert paid_line["http_request_id"] == callback.http_request_id
 
     # The webhook worker told the merchant, signed as Standard Webhooks says.
-    deadline = time.monotonic() + 20
-    while not layout.webhooks:
-        assert time.monotonic() < deadline, layout.worker_log.read_text()
-        time.sleep(0.1)
-    [delivery] = layout.webhooks
-    event = Webhook(SECRET).verify(delivery.body, delivery.headers)
+    wait_for(lambda: layout.webhooks.log, 20, layout.worker_log.read_text)
+    [(delivery, _)] = layout.webhooks.log
+    headers = {name.lower(): value for name, value in delivery.headers.items()}
+    event = Webhook(SECRET).verify(delivery.get_data(), headers)
     assert (event["type"], event["data"]["request_id"]) == ("order.paid", request_id)
-    # The worker logs its attempt once the receiver has answered and the attempt is stored.
-    while not (attempt_lines := logged_attempts(layout.worker_log)):
-        assert time.monotonic() < deadline, layout.worker_log.read_text()
-        time.sleep(0.1)
+    # The worker logs its attempt once the receiver has answered.
+    attempt_lines = wait_for(
+        lambda: logged_attempts(layout.worker_log), 20, layout.worker_log.read_text
+    )
     [attempt_line] = attempt_lines
     assert attempt_line["status"] == 200 and NGINX_ID.fullmatch(attempt_line["http_request_id"])
 
@@ -398,10 +342,8 @@ def test_a_checkout_through_nginx_gunicorn_postgresql_and_redis(layout):
         "rate_limit_storage": "ok",
     }
     assert requests.get(layout.site + "/metrics", verify=verify, timeout=TIMEOUT).status_code == 404
-    scraped = requests.get(
-        layout.app + "/metrics", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=TIMEOUT
-    )
-    assert scraped.status_code == 200
+    # The worker stores its attempts with their batch, a moment after logging each.
+    scraped = wait_for(lambda: scrape_once_delivered(layout), 20, layout.worker_log.read_text)
     samples = parse(scraped.text)
     assert value(samples, "checkout_callbacks_total", outcome="accepted") == 1
     created = {"from_status": "created", "to_status": "pending"}
@@ -421,6 +363,16 @@ def test_a_checkout_through_nginx_gunicorn_postgresql_and_redis(layout):
         if line.startswith("checkout_") and "_bucket" not in line
     ]
     print("\n".join(excerpt))
+
+
+def scrape_once_delivered(layout: Layout) -> requests.Response | None:
+    """Scrape gunicorn's /metrics; None until they count a delivered webhook attempt."""
+    scraped = requests.get(
+        layout.app + "/metrics", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=TIMEOUT
+    )
+    assert scraped.status_code == 200
+    delivered = value(parse(scraped.text), "checkout_webhook_attempts_recent", result="delivered")
+    return scraped if delivered else None
 
 
 def logged_attempts(worker_log: Path) -> list[dict]:

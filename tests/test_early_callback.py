@@ -16,9 +16,10 @@ from sqlalchemy import select
 from checkout import signing
 from checkout.extensions import db
 from checkout.models import OrderEvent
-from tests.checkout_helpers import only_order
-from tests.conftest import checkout_data, close_app, make_app, serve
-from tests.fake_gateway import Received, Reply, fake_gateway
+from tests.support.apps import close_app, make_app
+from tests.support.checkout import checkout_data, only_order
+from tests.support.fake_gateway import Received, Reply, fake_gateway
+from tests.support.live import serve
 
 TIMEOUT = 10
 

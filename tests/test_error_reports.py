@@ -10,9 +10,10 @@ from flask import Flask
 from sqlalchemy import text
 
 from checkout.extensions import db
-from tests.callback_helpers import callback_for
-from tests.conftest import close_app, make_app, make_order
-from tests.fake_sentry import FakeSentry, fake_sentry
+from tests.support.apps import close_app, make_app
+from tests.support.callbacks import callback_for
+from tests.support.fake_sentry import FakeSentry, fake_sentry
+from tests.support.orders import make_order
 
 SESSION_COOKIE = "session-cookie-value-" + "c" * 20
 BEARER = "bearer-credential-" + "b" * 20

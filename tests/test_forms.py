@@ -14,7 +14,7 @@ from checkout.models import Order
 from checkout.orders import CheckoutDetails, create_order
 from checkout.sandbox.models import SandboxPayment
 from checkout.views import token_request_for
-from tests.checkout_helpers import count, field_error, only_order, post_checkout
+from tests.support.checkout import count, field_error, only_order, post_checkout
 
 NBSP = "\u00a0"
 PLAIN = "Enter the amount as a plain number, for example 90.00."

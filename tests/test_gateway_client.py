@@ -18,7 +18,7 @@ from checkout.gateway import (
     TokenAnswer,
     TokenRequest,
 )
-from tests.fake_gateway import FakeGateway, Received, Reply, fake_gateway, refused_url
+from tests.support.fake_gateway import FakeGateway, Received, Reply, fake_gateway, refused_url
 
 SECRET = "gw-secret-0f1e2d3c"
 ALLOWED_HOST = "pay.example"

@@ -15,10 +15,10 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from checkout.gateway import UNAVAILABLE
-from tests.checkout_helpers import alert, only_order, post_checkout
-from tests.conftest import close_app, make_app
-from tests.fake_gateway import Reply, fake_gateway
-from tests.log_helpers import logged
+from tests.support.apps import close_app, make_app
+from tests.support.checkout import alert, only_order, post_checkout
+from tests.support.fake_gateway import Reply, fake_gateway
+from tests.support.logs import logged
 
 NESTED = b"[" * 20_000 + b"]" * 20_000
 # Time-outs that are not positive seconds never reach a running app (start-up refuses them,

@@ -1,18 +1,14 @@
-"""Several gunicorn worker processes (and threads) on one PostgreSQL database apply each
+"""Several gunicorn worker processes (the `pg_gunicorn` fixture), and several threads in each
+(gthread, as gunicorn.conf.py serves by default), on one PostgreSQL database apply each
 change once."""
 
 from __future__ import annotations
 
 import json
-import os
 import random
-import socket
-import subprocess
-import sys
-import time
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 import requests
@@ -20,71 +16,34 @@ from sqlalchemy import func, select
 
 from checkout.extensions import db
 from checkout.models import Order, OrderEvent
-from tests.callback_helpers import callback_for
-from tests.conftest import make_order
+from tests.support.callbacks import callback_for
+from tests.support.gunicorn import Served, gunicorn
+from tests.support.orders import make_order
+from tests.support.wait import wait_for
 
-ROOT = Path(__file__).resolve().parent.parent
-WORKERS = 4
+# Slow: gunicorn with four workers.
+pytestmark = pytest.mark.slow
+
 ORDERS = 28
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-# (worker class, processes, threads each): sync workers, and gthread as gunicorn.conf.py
-# serves by default.
-SERVINGS = [("sync", WORKERS, 1), ("gthread", 2, 4)]
-
-
-@pytest.fixture(params=SERVINGS, ids=[serving[0] for serving in SERVINGS])
-def gunicorn(request, pg_app, tmp_path):
-    """Run the app under gunicorn with several workers; yield its URL and its log."""
-    worker_class, workers, threads = request.param
+@pytest.fixture
+def pg_gunicorn_threads(pg_app, tmp_path) -> Iterator[Served]:
+    """The app on pg_app's database under 2 gthread workers × 4 threads, logging JSON."""
     _, url = pg_app
-    port = free_port()
+    env = {"APP_ENV": "testing", "DATABASE_URL": url, "LOG_FORMAT": "json"}
     log_path = tmp_path / "gunicorn.log"
-    env = {**os.environ, "APP_ENV": "testing", "DATABASE_URL": url, "LOG_FORMAT": "json"}
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "--workers",
-                str(workers),
-                "--worker-class",
-                worker_class,
-                "--threads",
-                str(threads),
-                "--no-control-socket",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "app:create_app()",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(base + "/healthz", timeout=5).status_code == 200:
-                    break
-            except requests.RequestException:  # still booting
-                pass
-            assert process.poll() is None, log_path.read_text()
-            assert time.monotonic() < deadline, "gunicorn did not start:\n" + log_path.read_text()
-            time.sleep(0.2)
-        yield base, log_path
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    options = ["--threads", "4"]
+    with gunicorn(
+        env=env, workers=2, worker_class="gthread", options=options, log_path=log_path
+    ) as served:
+        yield served
+
+
+@pytest.fixture(params=["pg_gunicorn", "pg_gunicorn_threads"], ids=["sync", "gthread"])
+def served(request) -> Served:
+    """The app under 4 sync workers, then under 2 gthread workers × 4 threads."""
+    return request.getfixturevalue(request.param)
 
 
 def plan_deliveries(app, orders: list[Order]) -> tuple[list[dict], dict[str, str]]:
@@ -109,9 +68,9 @@ def plan_deliveries(app, orders: list[Order]) -> tuple[list[dict], dict[str, str
     return bodies, expected
 
 
-def test_gunicorn_workers_apply_concurrent_callbacks_once(pg_app, gunicorn):
+def test_gunicorn_workers_apply_concurrent_callbacks_once(pg_app, served):
     app, _ = pg_app
-    base, log_path = gunicorn
+    base = served.url
     with app.app_context():
         orders = [make_order() for _ in range(ORDERS)]
         bodies, expected = plan_deliveries(app, orders)
@@ -136,14 +95,23 @@ def test_gunicorn_workers_apply_concurrent_callbacks_once(pg_app, gunicorn):
             assert paid_transitions == (1 if stored.status == "paid" else 0)
             if stored.status != "failed":
                 assert stored.review_reason, "mismatches and late fails are flagged"
-    time.sleep(0.5)  # let the workers flush their last log lines
-    lines = [json.loads(line) for line in log_path.read_text().splitlines() if line[:1] == "{"]
-    paid_lines = [
+    expected_paid = sorted(rid for rid, state in expected.items() if state == "paid")
+    # The workers write their last lines a moment after answering.
+    wait_for(
+        lambda: sorted(paid_lines(served.log())) == expected_paid,
+        message=lambda: (
+            f"not exactly one change to paid per paid order: {paid_lines(served.log())}"
+        ),
+    )
+
+
+def paid_lines(log: str) -> list[str]:
+    """Return the request_id of every `order_state` line to paid that a callback caused."""
+    lines = [json.loads(line) for line in log.splitlines() if line[:1] == "{"]
+    return [
         line["request_id"]
         for line in lines
         if line["event"] == "order_state"
         and line["kind"] == "callback"
         and line["to_status"] == "paid"
     ]
-    expected_paid = sorted(rid for rid, state in expected.items() if state == "paid")
-    assert sorted(paid_lines) == expected_paid, "exactly one change to paid per paid order"

@@ -10,8 +10,9 @@ from sqlalchemy import text
 from app import create_app
 from checkout.extensions import db
 from config import TestingConfig
-from tests.conftest import close_app, make_app, migrate_to_head, required_redis_url
-from tests.fake_gateway import refused_url
+from tests.support.apps import close_app, make_app, migrate_to_head
+from tests.support.fake_gateway import refused_url
+from tests.support.services import required_redis_url
 
 FIRST_REVISION = "f481a6470f64"
 

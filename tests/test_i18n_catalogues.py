@@ -19,7 +19,7 @@ from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
 from checkout.i18n import LOCALES, TRANSLATIONS_DIR
-from tests.i18n_helpers import LOCALES as TESTED_LOCALES
+from tests.support.i18n import LOCALES as TESTED_LOCALES
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = Path(TRANSLATIONS_DIR)

@@ -16,9 +16,10 @@ from sqlalchemy import select
 
 from checkout.extensions import db
 from checkout.sandbox.models import SandboxPayment
-from tests.admin_helpers import CREDENTIALS
-from tests.conftest import checkout_data, make_order
-from tests.i18n_helpers import GATEWAY_CODES, LOCALES, client_in, html_lang
+from tests.support.admin import CREDENTIALS
+from tests.support.checkout import checkout_data
+from tests.support.i18n import GATEWAY_CODES, LOCALES, client_in, html_lang
+from tests.support.orders import make_order
 
 SWITCHER = re.compile(r'<nav class="lang-switch" aria-label="[^"]+">(.*?)</nav>', re.S)
 SWITCHER_LINK = re.compile(r'<a href="([^"]+)" lang="([^"]+)"[^>]*>([^<]+)</a>')

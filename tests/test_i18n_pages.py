@@ -19,10 +19,11 @@ from werkzeug.test import TestResponse
 
 from checkout.extensions import db
 from checkout.models import Checkout, utcnow
-from tests.checkout_helpers import alert, field_error
-from tests.conftest import checkout_data, close_app, make_app, make_order
-from tests.fake_gateway import FakeGateway, Reply, fake_gateway
-from tests.i18n_helpers import TRANSLATED, client_in, html_lang, untranslated
+from tests.support.apps import close_app, make_app
+from tests.support.checkout import alert, checkout_data, field_error
+from tests.support.fake_gateway import FakeGateway, Reply, fake_gateway
+from tests.support.i18n import TRANSLATED, client_in, html_lang, untranslated
+from tests.support.orders import make_order
 
 NBSP = "\u00a0"
 

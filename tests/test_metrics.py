@@ -16,13 +16,14 @@ from checkout.extensions import db
 from checkout.models import utcnow
 from checkout.webhooks import outbox
 from checkout.webhooks.models import WebhookEvent
-from tests.api_helpers import new_checkout, post_checkout_api
-from tests.callback_helpers import callback_for
-from tests.checkout_helpers import post_checkout
-from tests.conftest import close_app, make_app, make_order
-from tests.fake_gateway import Reply, fake_gateway, refused_url
-from tests.metrics_helpers import TOKEN, scrape, value
-from tests.webhook_helpers import deliver_due, webhook_settings
+from tests.support.api import new_checkout, post_checkout_api
+from tests.support.apps import close_app, make_app
+from tests.support.callbacks import callback_for
+from tests.support.checkout import post_checkout
+from tests.support.fake_gateway import Reply, fake_gateway, refused_url
+from tests.support.metrics import TOKEN, scrape, value
+from tests.support.orders import make_order
+from tests.support.webhooks import deliver_due, webhook_settings
 
 
 @pytest.fixture

@@ -9,55 +9,43 @@ from __future__ import annotations
 import os
 import re
 import signal
-import subprocess
-import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 import requests
 
-from tests.conftest import close_app, make_app
-from tests.metrics_helpers import TOKEN, parse, value
-from tests.test_sandbox_gunicorn import FOREIGN_SETTINGS, free_port, wait_until_healthy
+from tests.support.apps import close_app, make_app
+from tests.support.gunicorn import gunicorn
+from tests.support.metrics import TOKEN, parse, value
+from tests.support.wait import wait_for
 
-ROOT = Path(__file__).resolve().parent.parent
+# Slow: gunicorn with two workers, one killed.
+pytestmark = pytest.mark.slow
+
 WORKERS = 2
 REQUESTS = 40
 COUNTED = {"endpoint": "checkout.order_status", "method": "GET", "status": "404"}
 
 
 @pytest.fixture
-def gunicorn(tmp_path):
-    """Run `gunicorn -c gunicorn.conf.py` with two workers; yield its URL, metrics dir, log."""
+def two_workers(tmp_path):
+    """Run gunicorn with gunicorn.conf.py and two workers; yield its URL, metrics dir, log."""
     database_url = f"sqlite:///{tmp_path / 'metrics.sqlite3'}"
     close_app(make_app(database_url))
     metrics_dir = tmp_path / "metrics"
     metrics_dir.mkdir()
     # Left by an earlier run: summed with ours, or unreadable, unless emptied at start.
     (metrics_dir / "counter_1.db").write_bytes(b"not a metrics file")
-    port = free_port()
-    env = {name: value for name, value in os.environ.items() if name not in FOREIGN_SETTINGS}
-    env.update(
-        APP_ENV="testing",
-        DATABASE_URL=database_url,
-        METRICS_TOKEN=TOKEN,
-        PORT=str(port),
-        WEB_CONCURRENCY=str(WORKERS),
-        PROMETHEUS_MULTIPROC_DIR=str(metrics_dir),
-    )
-    command = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "app:create_app()"]
-    log_path = tmp_path / "gunicorn.log"
-    base = f"http://127.0.0.1:{port}"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
-    try:
-        wait_until_healthy(base, process, log_path)
-        yield base, metrics_dir, log_path
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    env = {
+        "APP_ENV": "testing",
+        "DATABASE_URL": database_url,
+        "METRICS_TOKEN": TOKEN,
+        "WEB_CONCURRENCY": str(WORKERS),
+        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+    }
+    with gunicorn(env=env, log_path=tmp_path / "gunicorn.log") as served:
+        yield served.url, metrics_dir, served.log_path
 
 
 def scrape(base: str) -> dict:
@@ -77,22 +65,25 @@ def worker_pids(metrics_dir: Path) -> set[int]:
     }
 
 
-def test_counts_are_summed_across_workers_and_survive_a_dead_worker(gunicorn):
-    base, metrics_dir, log_path = gunicorn
+def test_counts_are_summed_across_workers_and_survive_a_dead_worker(two_workers):
+    base, metrics_dir, log_path = two_workers
 
     def probe(number: int) -> int:
         # A new connection each time, several at once: both sync workers take some.
         return requests.get(f"{base}/orders/probe{number}/status", timeout=10).status_code
 
     # Both workers must answer some: the second may still be starting, so go on in
-    # rounds (bounded) until it has counted too.
+    # rounds of eight until it has counted too.
     sent = 0
-    deadline = time.monotonic() + 30
     with ThreadPoolExecutor(max_workers=8) as pool:
-        while sent < REQUESTS or len(worker_pids(metrics_dir)) < WORKERS:
-            assert time.monotonic() < deadline, "one worker answered all:\n" + log_path.read_text()
+
+        def both_have_counted() -> bool:
+            nonlocal sent
             assert set(pool.map(probe, range(sent, sent + 8))) == {404}
             sent += 8
+            return sent >= REQUESTS and len(worker_pids(metrics_dir)) >= WORKERS
+
+        wait_for(both_have_counted, 30, lambda: "one worker answered all:\n" + log_path.read_text())
     writers = worker_pids(metrics_dir)
     assert 1 not in writers, "the stale file of an earlier run was not removed"
 
@@ -102,9 +93,13 @@ def test_counts_are_summed_across_workers_and_survive_a_dead_worker(gunicorn):
 
     # A worker killed outright: gunicorn starts another, and its counts stay in the sum.
     os.kill(next(iter(writers)), signal.SIGKILL)
-    deadline = time.monotonic() + 20
-    while len(worker_pids(metrics_dir) - writers) == 0 and time.monotonic() < deadline:
+
+    def a_new_worker_has_counted() -> bool:
         requests.get(f"{base}/orders/after/status", timeout=10)
-    assert worker_pids(metrics_dir) - writers, "no new worker answered:\n" + log_path.read_text()
+        return bool(worker_pids(metrics_dir) - writers)
+
+    wait_for(
+        a_new_worker_has_counted, 20, lambda: "no new worker answered:\n" + log_path.read_text()
+    )
     after = value(scrape(base), "checkout_http_requests_total", **COUNTED)
     assert after >= sent + 1

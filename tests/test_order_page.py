@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import make_order
+from tests.support.orders import make_order
 
 
 @pytest.mark.parametrize(

@@ -14,8 +14,9 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 import requests
 
-from tests.api_helpers import AUTH
-from tests.conftest import LiveServer, checkout_data
+from tests.support.api import AUTH
+from tests.support.checkout import checkout_data
+from tests.support.live import LiveServer
 
 BUDGET = 40 * 1024
 TIMEOUT = 10

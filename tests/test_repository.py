@@ -11,7 +11,8 @@ from sqlalchemy import select, text
 from checkout.extensions import db
 from checkout.models import Order, OrderStatus
 from checkout.repository import orders as stored_orders
-from tests.conftest import close_app, make_app, make_order
+from tests.support.apps import close_app, make_app
+from tests.support.orders import make_order
 
 CHECKOUT = Path(__file__).resolve().parent.parent / "checkout"
 # What builds or runs SQL; anything outside a repository module that uses it bypasses the layer.

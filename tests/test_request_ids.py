@@ -10,11 +10,12 @@ import structlog
 
 from checkout.extensions import db
 from checkout.models import CallbackRecord
-from tests.callback_helpers import callback_for
-from tests.conftest import close_app, make_app, make_order
-from tests.fake_gateway import Reply, fake_gateway
-from tests.log_helpers import logged
-from tests.webhook_helpers import deliver_due, outbox, webhook_settings
+from tests.support.apps import close_app, make_app
+from tests.support.callbacks import callback_for
+from tests.support.fake_gateway import Reply, fake_gateway
+from tests.support.logs import logged
+from tests.support.orders import make_order
+from tests.support.webhooks import deliver_due, outbox, webhook_settings
 
 GENERATED = re.compile(r"[0-9a-f]{32}")
 

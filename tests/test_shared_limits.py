@@ -1,28 +1,28 @@
 """Two app instances on one Redis count one limit: a second machine never doubles it.
 
-Each instance is its own gunicorn (`-c gunicorn.conf.py`) on its own port, as two machines
+Each instance is its own gunicorn (with gunicorn.conf.py) on its own port, as two machines
 behind a load balancer would be; requests alternate between them.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
-import subprocess
-import sys
 from collections import Counter
 from collections.abc import Iterator
-from pathlib import Path
+from contextlib import ExitStack
 
 import pytest
 import redis
 import requests
 
-from tests.conftest import close_app, make_app, migrate_to_head, required_redis_url
-from tests.test_sandbox_gunicorn import FOREIGN_SETTINGS, free_port, wait_until_healthy
+from tests.support.apps import close_app, make_app, migrate_to_head
+from tests.support.gunicorn import gunicorn
+from tests.support.services import required_redis_url
 
-ROOT = Path(__file__).resolve().parent.parent
+# Slow: two gunicorn instances.
+pytestmark = pytest.mark.slow
+
 CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 ATTEMPTS = 10
 LIMIT = 6
@@ -37,46 +37,25 @@ def two_instances(tmp_path) -> Iterator[tuple[list[str], str, str]]:
     app = make_app(database_url)
     migrate_to_head(app)  # so that neither instance migrates at start
     close_app(app)
-    env = {name: value for name, value in os.environ.items() if name not in FOREIGN_SETTINGS}
-    env.update(
-        APP_ENV="development",
-        DATABASE_URL=database_url,
-        RATELIMIT_STORAGE_URI=redis_url,
-        RATELIMIT_KEY_PREFIX=prefix,
-        CHECKOUT_RATE_LIMIT=f"{LIMIT} per minute",
-        ADMIN_USERNAME="merchant",
-        ADMIN_PASSWORD="a long admin passphrase",
-        ADMIN_LOGIN_RATE_LIMIT="3 per minute",
-        WEB_CONCURRENCY="1",
-    )
-    processes, urls = [], []
-    try:
-        for index in range(2):
-            port = free_port()
-            log_path = tmp_path / f"instance-{index}.log"
-            with log_path.open("w") as log:
-                process = subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-m",
-                        "gunicorn",
-                        "-c",
-                        "gunicorn.conf.py",
-                        "app:create_app()",
-                    ],
-                    cwd=ROOT,
-                    env={**env, "PORT": str(port)},
-                    stdout=log,
-                    stderr=log,
-                )
-            processes.append(process)
-            urls.append(f"http://127.0.0.1:{port}")
-            wait_until_healthy(urls[-1], process, log_path)
+    env = {
+        "APP_ENV": "development",
+        "DATABASE_URL": database_url,
+        "RATELIMIT_STORAGE_URI": redis_url,
+        "RATELIMIT_KEY_PREFIX": prefix,
+        "CHECKOUT_RATE_LIMIT": f"{LIMIT} per minute",
+        "ADMIN_USERNAME": "merchant",
+        "ADMIN_PASSWORD": "a long admin passphrase",
+        "ADMIN_LOGIN_RATE_LIMIT": "3 per minute",
+        "WEB_CONCURRENCY": "1",
+    }
+    with ExitStack() as instances:
+        urls = [
+            instances.enter_context(
+                gunicorn(env=env, log_path=tmp_path / f"instance-{index}.log")
+            ).url
+            for index in range(2)
+        ]
         yield urls, redis_url, prefix
-    finally:
-        for process in processes:
-            process.terminate()
-            process.wait(timeout=30)
 
 
 def alternate(urls: list[str], path: str, data: dict) -> list[tuple[int, int]]:

@@ -20,8 +20,8 @@ from checkout import catalogue, signing
 from checkout.forms import CheckoutForm
 from checkout.models import Order, new_request_id
 from checkout.views import token_request_for
-from tests.checkout_helpers import count, post_checkout
-from tests.conftest import close_app, make_app
+from tests.support.apps import close_app, make_app
+from tests.support.checkout import count, post_checkout
 
 HOSTILE = "&=\x00\n\r\t\x07\u2028\u200b é%+;:/?#[]"
 logins = st.one_of(

@@ -8,7 +8,7 @@ import pytest
 from checkout.extensions import db
 from checkout.models import Order
 from checkout.sandbox.models import SandboxPayment
-from tests.conftest import checkout_data
+from tests.support.checkout import checkout_data
 
 FOREIGN = "evil.example"
 PUBLIC = {"PUBLIC_BASE_URL": "https://shop.example"}

@@ -13,8 +13,9 @@ from sqlalchemy import select
 
 from checkout.extensions import db
 from checkout.models import CallbackRecord, Order
-from tests.callback_helpers import callback_for
-from tests.conftest import close_app, make_app, make_order
+from tests.support.apps import close_app, make_app
+from tests.support.callbacks import callback_for
+from tests.support.orders import make_order
 
 
 @pytest.fixture

@@ -24,13 +24,9 @@ from sqlalchemy import (
 from checkout.admin.models import AdminAccount
 from checkout.extensions import db
 from checkout.models import Checkout, CheckoutStatus, Order, OrderStatus
-from checkout.repository import write
+from checkout.repository import page_of, write
 
-PER_PAGE = 50
 STREAM_BATCH = 500
-# The largest integer every database takes (BIGINT): limits and offsets must stay within it.
-MAX_SQL_INT = 2**63 - 1
-MAX_PAGE = MAX_SQL_INT // PER_PAGE
 
 
 def is_searchable(term: str) -> bool:
@@ -102,13 +98,7 @@ def select_orders(order_filter: OrderFilter) -> Select[Order]:
 
 def page_of_orders(order_filter: OrderFilter, page: int) -> Pagination:
     """Return one page of the filtered orders, counted and cut by the database."""
-    return db.paginate(
-        select_orders(order_filter),
-        page=max(page, 1),
-        per_page=PER_PAGE,
-        max_per_page=PER_PAGE,
-        error_out=False,
-    )
+    return page_of(select_orders(order_filter), page)
 
 
 def first_orders(order_filter: OrderFilter, limit: int) -> list[Order]:
@@ -166,9 +156,7 @@ class CheckoutFilter:
 
 def page_of_checkouts(checkout_filter: CheckoutFilter, page: int) -> Pagination:
     """Return one page of the filtered checkouts."""
-    return db.paginate(
-        checkout_filter.select(), page=max(page, 1), per_page=PER_PAGE, error_out=False
-    )
+    return page_of(checkout_filter.select(), page)
 
 
 SESSION_VERSION = select(AdminAccount.session_version).where(

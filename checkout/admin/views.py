@@ -20,10 +20,11 @@ from werkzeug.wrappers import Response
 from checkout import client_address
 from checkout.admin import auth, export, repository, timeline
 from checkout.admin.forms import LoginForm, OrderFilterForm
-from checkout.admin.repository import MAX_PAGE
 from checkout.extensions import limiter
 from checkout.models import Order, utcnow
 from checkout.orders import get_order
+from checkout.repository import MAX_PAGE
+from checkout.security import no_store
 
 log = structlog.get_logger(__name__)
 
@@ -33,10 +34,9 @@ bp.before_request(auth.guard)
 
 @bp.after_request
 def keep_private(response: Response) -> Response:
-    """Keep order data out of shared caches, browser history caches and search engines."""
-    response.headers["Cache-Control"] = "no-store"
+    """Keep order data out of every cache and out of search engines."""
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
-    return response
+    return no_store(response)
 
 
 @bp.app_template_filter("admin_time")

@@ -15,10 +15,13 @@ from checkout.api.problems import Problem, handle_problem
 from checkout.checkout_input import InvalidCheckout, read_checkout_request
 from checkout.idempotency import KeyReused, StoredAnswer
 from checkout.objects import checkout_object, order_object
+from checkout.security import no_store
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 bp.before_request(auth.require_api_key)
 bp.register_error_handler(Problem, handle_problem)
+# Answers hold customers' data and change with every payment.
+bp.after_request(no_store)
 
 # A checkout's body is a few KB at most (metadata ≤ 4 KB): refuse more before reading it.
 MAX_BODY_BYTES = 64 * 1024
@@ -27,13 +30,6 @@ MAX_BODY_BYTES = 64 * 1024
 @bp.before_request
 def limit_body() -> None:
     request.max_content_length = MAX_BODY_BYTES
-
-
-@bp.after_request
-def never_cache(response: Response) -> Response:
-    """Answers hold customers' data and change with every payment: no cache keeps them."""
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 @bp.post("/checkouts")

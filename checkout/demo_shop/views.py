@@ -26,6 +26,7 @@ from checkout.demo_shop.forms import DepositForm, new_form_key
 from checkout.demo_shop.models import Deposit
 from checkout.gateway_config import public_base_url
 from checkout.money import format_minor
+from checkout.security import no_store
 
 bp = Blueprint(
     "demo_shop",
@@ -34,16 +35,11 @@ bp = Blueprint(
     template_folder="templates",
     static_folder="static",
 )
+# The account's pages hold balances and form keys.
+bp.after_request(no_store)
 
 # A delivery is a few KB (the order object and its metadata): refuse more before reading.
 MAX_WEBHOOK_BYTES = 64 * 1024
-
-
-@bp.after_request
-def keep_private(response: Response) -> Response:
-    """The account's pages hold balances and form keys: no cache keeps them."""
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 @bp.app_template_filter("shop_money")

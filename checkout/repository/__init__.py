@@ -26,7 +26,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Executable, Result, Row, select, text
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import Executable, Result, Row, Select, select, text
 
 from checkout.extensions import db
 
@@ -52,6 +53,21 @@ def read_first(statement: Executable, params: dict[str, Any]) -> Row[Any] | None
     """Return the first row of one read, run on its own connection outside any transaction."""
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         return connection.execute(statement, params).first()
+
+
+# The back office's lists (orders, checkouts, webhook events) show this many rows a page.
+PER_PAGE = 50
+# The largest integer every database takes (BIGINT): limits and offsets must stay within it.
+MAX_SQL_INT = 2**63 - 1
+MAX_PAGE = MAX_SQL_INT // PER_PAGE
+
+
+def page_of(query: Select[Any], page: int) -> Pagination:
+    """Return one page of a list's rows, counted and cut by the database.
+
+    A page past the last is empty, never a 404: the list's own page says so.
+    """
+    return db.paginate(query, page=max(page, 1), per_page=PER_PAGE, error_out=False)
 
 
 def reload(instance: Any) -> None:

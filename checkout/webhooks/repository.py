@@ -15,11 +15,8 @@ from sqlalchemy import Row, Select, bindparam, case, func, insert, or_, select, 
 from sqlalchemy.orm import selectinload
 
 from checkout.extensions import db
-from checkout.repository import write, write_rows
+from checkout.repository import page_of, write, write_rows
 from checkout.webhooks.models import DeliveryState, EventType, WebhookAttempt, WebhookEvent
-
-PER_PAGE = 50
-
 
 INSERT_EVENT = insert(WebhookEvent)
 # The events due soonest that nobody holds, up to a batch. On PostgreSQL, `FOR UPDATE SKIP
@@ -157,13 +154,7 @@ class EventFilter:
 
 def page_of_events(event_filter: EventFilter, page: int) -> Pagination:
     """Return one page of the filtered events."""
-    return db.paginate(
-        event_filter.select(),
-        page=max(page, 1),
-        per_page=PER_PAGE,
-        max_per_page=PER_PAGE,
-        error_out=False,
-    )
+    return page_of(event_filter.select(), page)
 
 
 def first_events(event_filter: EventFilter, limit: int) -> list[WebhookEvent]:

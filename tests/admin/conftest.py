@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from flask.testing import FlaskClient
 
-from tests.admin_helpers import CREDENTIALS, sign_in
+from tests.support.admin import CREDENTIALS, sign_in
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ import pytest
 from app import create_app
 from checkout.admin import auth
 from config import ConfigError, ProductionConfig, TestingConfig
-from tests.admin_helpers import CREDENTIALS, PASSWORD, USERNAME, sign_in
-from tests.conftest import PRODUCTION_SETTINGS, close_app, make_app
+from tests.support.admin import CREDENTIALS, PASSWORD, USERNAME, sign_in
+from tests.support.apps import PRODUCTION_SETTINGS, close_app, make_app
 
 PAGES = ["/admin/", "/admin", "/admin/orders.csv", "/admin/orders/some-order"]
 

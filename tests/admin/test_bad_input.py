@@ -9,9 +9,10 @@ from collections.abc import Iterator
 import pytest
 from flask.testing import FlaskClient
 
-from checkout.admin.repository import MAX_PAGE
-from tests.admin_helpers import CREDENTIALS, listed_request_ids, sign_in
-from tests.conftest import close_app, make_app, make_order
+from checkout.repository import MAX_PAGE
+from tests.support.admin import CREDENTIALS, listed_request_ids, sign_in
+from tests.support.apps import close_app, make_app
+from tests.support.orders import make_order
 
 
 @pytest.fixture
@@ -63,9 +64,10 @@ def test_a_page_that_is_not_one_is_a_400_saying_which_are(admin, listing: str, p
     assert PAGE_RANGE in html.unescape(response.get_data(as_text=True))
 
 
-def test_the_last_page_a_database_can_count_to_is_empty(admin) -> None:
+@pytest.mark.parametrize("listing", ["/admin/", "/admin/checkouts", "/admin/webhooks"])
+def test_the_last_page_a_database_can_count_to_is_empty(admin, listing: str) -> None:
     client, _request_id = admin
-    response = client.get("/admin/", query_string={"page": str(MAX_PAGE)})
+    response = client.get(listing, query_string={"page": str(MAX_PAGE)})
     assert response.status_code == 200
     assert listed_request_ids(response.get_data(as_text=True)) == []
 

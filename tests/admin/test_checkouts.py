@@ -10,8 +10,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from checkout.models import Checkout
-from tests.api_helpers import checkout_path, new_checkout, pay_at_checkout, request_id_from
-from tests.checkout_helpers import count
+from tests.support.api import checkout_path, new_checkout, pay_at_checkout, request_id_from
+from tests.support.checkout import count
 
 CHECKOUT_LINK = re.compile(r'href="/admin/checkouts/([a-z2-7]{26})"')
 FIELD_ERROR = re.compile(r'<p class="field-error" id="([a-z_]+)-error"\s*>([^<]+)</p>')

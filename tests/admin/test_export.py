@@ -8,7 +8,7 @@ import io
 import pytest
 
 from checkout.admin.export import COLUMNS
-from tests.conftest import make_order
+from tests.support.orders import make_order
 
 
 def export_rows(client, **query: str) -> list[dict[str, str]]:

@@ -11,9 +11,10 @@ import pytest
 from checkout.admin.timeline import order_timeline, pretty_body
 from checkout.extensions import db
 from checkout.models import Order, OrderStatus
-from checkout.orders import record_event, set_status
-from tests.callback_helpers import callback_for
-from tests.conftest import make_order
+from checkout.orders import set_status
+from checkout.repository import orders as stored_orders
+from tests.support.callbacks import callback_for
+from tests.support.orders import make_order
 
 
 @pytest.fixture
@@ -21,8 +22,10 @@ def order(app) -> Order:
     """A created order that asked the gateway for a key and got one."""
     with app.app_context():
         order = make_order("created")
-        record_event(order, "created", to_status=OrderStatus.CREATED)
-        record_event(order, "token_requested", detail={"amount": 9000, "site_login": "alice"})
+        stored_orders.add_event(order, "created", to_status=OrderStatus.CREATED)
+        stored_orders.add_event(
+            order, "token_requested", detail={"amount": 9000, "site_login": "alice"}
+        )
         db.session.commit()
         set_status(
             order,

@@ -7,10 +7,10 @@ from datetime import datetime
 
 import pytest
 
-from checkout.admin.repository import PER_PAGE
 from checkout.money import format_minor
-from tests.admin_helpers import listed_request_ids
-from tests.conftest import make_order
+from checkout.repository import PER_PAGE
+from tests.support.admin import listed_request_ids
+from tests.support.orders import make_order
 
 
 @pytest.fixture

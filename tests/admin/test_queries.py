@@ -7,7 +7,6 @@ from datetime import datetime
 import pytest
 
 from checkout.admin.repository import (
-    PER_PAGE,
     CurrencyTotal,
     OrderFilter,
     count_orders,
@@ -15,7 +14,9 @@ from checkout.admin.repository import (
     paid_totals,
 )
 from checkout.models import OrderStatus
-from tests.conftest import close_app, make_app, make_order
+from checkout.repository import PER_PAGE
+from tests.support.apps import close_app, make_app
+from tests.support.orders import make_order
 
 ORDERS = {
     # login: (status, amount, currency, method, created, review_reason)

@@ -6,11 +6,13 @@ import re
 
 import pytest
 
-from tests.admin_helpers import CREDENTIALS, PASSWORD, USERNAME
-from tests.callback_helpers import callback_for
-from tests.conftest import CSRF_FIELD, close_app, make_app, make_order
-from tests.fake_gateway import Reply, fake_gateway
-from tests.webhook_helpers import deliver_due, outbox, webhook_settings
+from tests.support.admin import CREDENTIALS, PASSWORD, USERNAME
+from tests.support.apps import close_app, make_app
+from tests.support.callbacks import callback_for
+from tests.support.checkout import CSRF_FIELD
+from tests.support.fake_gateway import Reply, fake_gateway
+from tests.support.orders import make_order
+from tests.support.webhooks import deliver_due, outbox, webhook_settings
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ Without it these tests are skipped, except in CI (`CI=true`), where that is a fa
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,7 +15,9 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from scripts.browser import CHROMIUM, chromium_available, launch
-from tests.conftest import LiveServer, close_app, make_app, serve
+from tests.support.apps import close_app, make_app
+from tests.support.live import LiveServer, serve
+from tests.support.services import unavailable
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM_HINT = (
@@ -33,13 +34,6 @@ FAST_CALLBACKS = {"SANDBOX_CALLBACK_BACKOFF": 0.05}
 REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
 
 expect.set_options(timeout=TIMEOUT_MS)
-
-
-def require(hint: str) -> None:
-    """Skip for want of a tool, or fail in CI, where every tool must be installed."""
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"CI must run the browser tests: {hint}", pytrace=False)
-    pytest.skip(hint)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -89,7 +83,7 @@ SHARED = SharedBrowser()
 def browser() -> Iterator[Browser]:
     """Launch one headless Chromium for the whole session (contexts keep tests apart)."""
     if not chromium_available():
-        require(CHROMIUM_HINT)
+        unavailable(CHROMIUM_HINT)
     yield SHARED.acquire()
     SHARED.release()
 

@@ -8,9 +8,9 @@ import re
 import requests
 from playwright.sync_api import Page, expect
 
-from tests.api_helpers import AUTH, CHECKOUTS
 from tests.browser.journey import PAY, gateway_form
-from tests.conftest import LiveServer
+from tests.support.api import AUTH, CHECKOUTS
+from tests.support.live import LiveServer
 
 RETURN_URL = "https://shop.example/wallet"
 

@@ -20,7 +20,7 @@ from tests.browser.journey import (
     scroll_overflow,
     start_payment,
 )
-from tests.conftest import LiveServer
+from tests.support.live import LiveServer
 
 
 @pytest.fixture

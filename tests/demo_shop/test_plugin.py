@@ -216,7 +216,7 @@ def test_the_checkout_works_with_the_plug_in_deleted(tmp_path):
             "no:cacheprovider",
             "tests/test_migrations.py",
             "tests/test_sandbox_end_to_end.py",
-            "tests/test_api_checkouts.py",
+            "tests/api/test_api_checkouts.py",
         ],
         cwd=copy,
         env=env,

@@ -12,10 +12,11 @@ from sqlalchemy import event
 
 from checkout.extensions import db
 from checkout.webhooks.delivery import client_for, deliver_due
-from tests.callback_helpers import callback_for
-from tests.conftest import close_app, make_app, make_order
-from tests.fake_gateway import Reply, fake_gateway
-from tests.webhook_helpers import outbox, webhook_settings
+from tests.support.apps import close_app, make_app
+from tests.support.callbacks import callback_for
+from tests.support.fake_gateway import Reply, fake_gateway
+from tests.support.orders import make_order
+from tests.support.webhooks import outbox, webhook_settings
 
 
 def paid_orders(app, count: int) -> None:
@@ -70,6 +71,7 @@ def test_a_batch_is_claimed_with_one_commit_and_recorded_with_one(build_app):
     assert {e.claimed_by for e in events} == {None}
 
 
+@pytest.mark.slow  # waits out real time-outs and leases
 def test_no_attempt_starts_unless_its_time_out_fits_in_the_claims_lease(build_app):
     # Each answer takes 1.2 s of a 3 s lease; a 2 s time-out fits once per claim.
     with fake_gateway(Reply(200, body=b"", delay=1.2), keep_alive=True) as receiver:

@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 
 from checkout.webhooks import outbox as webhook_outbox
-from tests.callback_helpers import callback_for
-from tests.conftest import make_order
-from tests.fake_gateway import Reply, fake_gateway
-from tests.webhook_helpers import deliver_due, outbox, webhook_settings
+from tests.support.callbacks import callback_for
+from tests.support.fake_gateway import Reply, fake_gateway
+from tests.support.orders import make_order
+from tests.support.webhooks import deliver_due, outbox, webhook_settings
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import pytest
 from checkout.config_checks import ConfigError, check
 from checkout.webhooks.signing import secret_bytes
 from config import DEV_WEBHOOK_SECRET, TestingConfig
-from tests.webhook_helpers import SECRET, webhook_settings
+from tests.support.webhooks import SECRET, webhook_settings
 
 
 def settings(**overrides) -> dict:

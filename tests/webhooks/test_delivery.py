@@ -14,10 +14,11 @@ from standardwebhooks import Webhook
 from checkout.extensions import db
 from checkout.webhooks import outbox as webhook_outbox
 from checkout.webhooks.client import DeliveryClient
-from tests.callback_helpers import callback_for
-from tests.conftest import close_app, make_app, make_order
-from tests.fake_gateway import Reply, fake_gateway, refused_url
-from tests.webhook_helpers import SECRET, deliver_due, outbox, webhook_settings
+from tests.support.apps import close_app, make_app
+from tests.support.callbacks import callback_for
+from tests.support.fake_gateway import Reply, fake_gateway, refused_url
+from tests.support.orders import make_order
+from tests.support.webhooks import SECRET, deliver_due, outbox, webhook_settings
 
 
 @pytest.fixture

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.callback_helpers import callback_for
-from tests.conftest import close_app, make_app, make_order
-from tests.fake_gateway import Reply, fake_gateway
-from tests.webhook_helpers import SECRET, deliver_due, webhook_settings
+from tests.support.apps import close_app, make_app
+from tests.support.callbacks import callback_for
+from tests.support.fake_gateway import Reply, fake_gateway
+from tests.support.orders import make_order
+from tests.support.webhooks import SECRET, deliver_due, webhook_settings
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "webhooks.md"
 BLOCKS = re.findall(r"```python\n(.*?)```", DOC.read_text(), re.DOTALL)

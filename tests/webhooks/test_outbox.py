@@ -13,11 +13,13 @@ from checkout.expiry import expire_orders
 from checkout.extensions import db
 from checkout.models import Order, OrderStatus
 from checkout.orders import compare_and_set, get_order
-from tests.api_helpers import AUTH, new_checkout, pay_at_checkout, request_id_from
-from tests.callback_helpers import callback_for
-from tests.conftest import close_app, make_app, make_order, serve
-from tests.test_callback_concurrency import fire_at_once
-from tests.webhook_helpers import outbox, payload, webhook_settings
+from tests.support.api import AUTH, new_checkout, pay_at_checkout, request_id_from
+from tests.support.apps import close_app, make_app
+from tests.support.callbacks import callback_for
+from tests.support.concurrency import fire_at_once
+from tests.support.live import serve
+from tests.support.orders import make_order
+from tests.support.webhooks import outbox, payload, webhook_settings
 
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 ORDER_OBJECT_FIELDS = {

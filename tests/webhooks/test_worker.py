@@ -16,20 +16,22 @@ from checkout.extensions import db
 from checkout.models import Checkout, IdempotencyKey, Order, utcnow
 from checkout.webhooks import EXTENSION
 from config import Config
-from tests.api_helpers import post_checkout_api
-from tests.callback_helpers import callback_for
-from tests.conftest import close_app, make_app, make_order
-from tests.fake_gateway import Reply, fake_gateway
-from tests.webhook_helpers import (
+from tests.support.api import post_checkout_api
+from tests.support.apps import close_app, make_app
+from tests.support.callbacks import callback_for
+from tests.support.fake_gateway import Reply, fake_gateway
+from tests.support.orders import make_order
+from tests.support.wait import wait_for
+from tests.support.webhooks import (
     deliver_due,
     outbox,
     start_worker,
-    wait_for,
     webhook_settings,
     worker_environment,
 )
 
 
+@pytest.mark.slow  # a worker process, held mid-delivery for seconds
 def test_sigterm_lets_the_worker_finish_the_delivery_under_way(sqlite_url, tmp_path):
     with fake_gateway(Reply(200, delay=1.5)) as receiver:
         app = make_app(sqlite_url, **webhook_settings(receiver.url))

@@ -8,7 +8,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from config import DEV_MERCHANT_API_KEY
-from tests.conftest import checkout_data
+from tests.support.checkout import checkout_data
 
 AUTH = {"Authorization": f"Bearer {DEV_MERCHANT_API_KEY}"}
 CHECKOUTS = "/api/v1/checkouts"

@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from checkout.models import Checkout
-from tests.api_helpers import (
+from tests.support.api import (
     AUTH,
     CHECKOUTS,
     assert_problem,
@@ -18,8 +18,7 @@ from tests.api_helpers import (
     new_checkout,
     post_checkout_api,
 )
-from tests.checkout_helpers import count, post_checkout
-from tests.conftest import checkout_data
+from tests.support.checkout import checkout_data, count, post_checkout
 
 UNSIGNABLE_LOGIN = "Your login must not contain &, = or unprintable characters."
 NOT_A_URL = "Must be an absolute http or https URL."
@@ -60,7 +59,7 @@ def test_the_scheme_name_is_case_insensitive(client: FlaskClient) -> None:
 
 
 def test_csrf_protection_does_not_stand_in_the_apis_way(sqlite_url: str) -> None:
-    from tests.conftest import close_app, make_app
+    from tests.support.apps import close_app, make_app
 
     app = make_app(sqlite_url, WTF_CSRF_ENABLED=True)
     try:
@@ -106,7 +105,7 @@ def test_created_checkout_is_answered_201_with_the_checkout_object(
 
 
 def test_url_is_built_on_public_base_url(sqlite_url: str) -> None:
-    from tests.conftest import close_app, make_app
+    from tests.support.apps import close_app, make_app
 
     app = make_app(sqlite_url, PUBLIC_BASE_URL="https://pay.shop.example")
     try:
@@ -359,7 +358,7 @@ def test_json_with_a_charset_or_a_json_suffix_type_is_read(client: FlaskClient) 
     ],
 )
 def test_ids_no_database_could_hold_are_a_404_on_both_engines(database_url: str, path: str) -> None:
-    from tests.conftest import close_app, make_app
+    from tests.support.apps import close_app, make_app
 
     app = make_app(database_url)
     try:
@@ -377,7 +376,7 @@ def test_creating_a_checkout_is_one_insert_and_its_answer_is_what_was_stored(
     from sqlalchemy import event
 
     from checkout.extensions import db
-    from tests.conftest import close_app, make_app
+    from tests.support.apps import close_app, make_app
 
     app = make_app(database_url)
     try:

@@ -12,7 +12,31 @@ from werkzeug.test import TestResponse
 
 from checkout.extensions import db
 from checkout.models import Order
-from tests.conftest import checkout_data
+
+CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+TOKEN_FIELD = re.compile(r'name="submission_token" type="hidden" value="([^"]+)"')
+
+
+def form_tokens(page: str) -> dict[str, str]:
+    """Return the hidden tokens of a rendered checkout form."""
+    tokens = {"submission_token": TOKEN_FIELD.search(page).group(1)}
+    csrf = CSRF_FIELD.search(page)
+    if csrf:
+        tokens["csrf_token"] = csrf.group(1)
+    return tokens
+
+
+def checkout_data(page: str, **fields: str) -> dict[str, str]:
+    """Return a valid checkout submission for a rendered form, with `fields` overriding."""
+    data = {
+        "amount": "90.00",
+        "currency": "KZT",
+        "method": "card",
+        "bank_app": "",
+        "language": "EN",
+        "site_login": "alice",
+    }
+    return {**data, **form_tokens(page), **fields}
 
 
 def post_checkout(client: FlaskClient, **fields: str) -> TestResponse:

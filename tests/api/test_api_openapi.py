@@ -18,8 +18,8 @@ from checkout.checkout_input import FIELDS
 from checkout.extensions import db
 from checkout.models import Order
 from scripts.api_docs import DOC, reference_markdown, with_reference
-from tests.api_helpers import AUTH, CHECKOUTS, new_checkout, pay_at_checkout, request_id_from
-from tests.callback_helpers import callback_for
+from tests.support.api import AUTH, CHECKOUTS, new_checkout, pay_at_checkout, request_id_from
+from tests.support.callbacks import callback_for
 
 FULL_BODY = {
     "site_login": "alice",

@@ -1,4 +1,10 @@
-"""A stand-in for the live gateway: a real HTTP server on loopback whose answers tests script."""
+"""A stand-in for the live gateway: a real HTTP server on loopback whose answers tests script.
+
+Hand-written rather than pytest-httpserver, which answers whole responses only: the client's
+time-out tests need an answer trickled a byte at a time (status line and headers included),
+a delay that ends as soon as the test does, connections kept open or closed at will (to see
+the client's pooling), and the client's port of each request.
+"""
 
 from __future__ import annotations
 

@@ -10,8 +10,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from checkout.checkout_input import FIELDS
-from tests.api_helpers import AUTH, CHECKOUTS
-from tests.conftest import close_app, make_app, postgres_url, required_postgres_url
+from tests.support.api import AUTH, CHECKOUTS
+from tests.support.apps import close_app, make_app
+from tests.support.services import required_postgres_url
+
+# Slow: hypothesis, hundreds of examples per engine.
+pytestmark = pytest.mark.slow
 
 WORDS = ["KZT", "USD", "card", "cis_transfer", "tbank", "RU", "trust", "https://shop.example/"]
 
@@ -38,6 +42,7 @@ raw_bodies = st.tuples(
     st.binary(max_size=300),
     st.sampled_from(["application/json", "text/plain", "", "application/x-www-form-urlencoded"]),
 )
+
 bodies = st.one_of(
     json_objects.map(lambda fields: (json.dumps(fields).encode(), "application/json")),
     # A valid login, so that the other fields decide: most such bodies go further in.
@@ -61,7 +66,7 @@ def fuzz_app(request: pytest.FixtureRequest, tmp_path_factory):
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('api-fuzz') / 'fuzz.sqlite3'}"
     else:
-        url = postgres_url() or required_postgres_url()
+        url = required_postgres_url()
     app = make_app(url)
     yield app
     close_app(app)

@@ -15,9 +15,10 @@ from sqlalchemy import update
 
 from checkout.extensions import db
 from checkout.models import Checkout, IdempotencyKey, utcnow
-from tests.api_helpers import AUTH, CHECKOUTS, assert_problem, post_checkout_api
-from tests.checkout_helpers import count
-from tests.conftest import close_app, make_app, serve
+from tests.support.api import AUTH, CHECKOUTS, assert_problem, post_checkout_api
+from tests.support.apps import close_app, make_app
+from tests.support.checkout import count
+from tests.support.live import serve
 
 BODY = {"site_login": "alice", "amount": 9000, "currency": "KZT", "metadata": {"order": 7}}
 

@@ -1,5 +1,6 @@
-"""Production refuses to start with a missing secret, a development default or the sandbox,
-and says loudly at start which settings work but are risky."""
+"""Start-up checks: every environment refuses a setting that cannot work, naming it and
+saying what is wrong; production also refuses a missing secret, a development default or the
+sandbox, and says loudly at start which settings work but are risky."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from app import create_app
+from checkout import config_checks
 from checkout.extensions import db
 from config import (
     DEV_GATEWAY_SECRET,
@@ -22,13 +24,73 @@ from config import (
     DEV_SITE_ID,
     DEV_WEBHOOK_SECRET,
     Config,
+    ConfigError,
     ProductionConfig,
 )
-from tests.conftest import PRODUCTION_SETTINGS
-from tests.log_helpers import logged
-from tests.webhook_helpers import SECRET
+from tests.support.apps import PRODUCTION_SETTINGS
+from tests.support.logs import logged
+from tests.support.webhooks import SECRET
 
 WEBHOOKS = {"MERCHANT_WEBHOOK_URL": "https://shop.example/hooks", "MERCHANT_WEBHOOK_SECRET": SECRET}
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "message"),
+    [
+        ("GATEWAY_SIGNATURE_SCHEME", "sha1", "GATEWAY_SIGNATURE_SCHEME: "),
+        ("CHECKOUT_CURRENCIES", ["KZT", "kzt"], "CHECKOUT_CURRENCIES: 'kzt' is not an ISO 4217"),
+        ("CHECKOUT_MAX_AMOUNT", "-5", "CHECKOUT_MAX_AMOUNT: '-5' is not a positive amount in"),
+        ("CHECKOUT_MAX_AMOUNT", "1.001", "CHECKOUT_MAX_AMOUNT: '1.001' is not a positive amount"),
+        ("MERCHANT_ID", "shop=1", "MERCHANT_ID must not contain &, = or control characters"),
+        ("PUBLIC_BASE_URL", "https://a.example/?x&y", "PUBLIC_BASE_URL must not contain &, ="),
+        ("PUBLIC_BASE_URL", "shop.example", "PUBLIC_BASE_URL must be an http(s) URL"),
+        ("SITE_ID", "4 2", "SITE_ID must be the integer site id"),
+        ("CHECKOUT_RATE_LIMIT", "often", "CHECKOUT_RATE_LIMIT: 'often' is not a rate limit"),
+        ("GATEWAY_TIMEOUT", "10", "GATEWAY_TIMEOUT must be a positive number of seconds, not '10'"),
+        ("CALLBACK_MAX_BYTES", 0, "CALLBACK_MAX_BYTES must be a positive number of bytes"),
+        ("PROXY_FIX_HOPS", -1, "PROXY_FIX_HOPS must be a whole number, not -1"),
+        ("WORKERS", 1.5, "WEB_CONCURRENCY must be a whole number, not 1.5"),
+        ("SANDBOX_CALLBACK_BACKOFF", -1, "SANDBOX_CALLBACK_BACKOFF must be a number of seconds"),
+        ("LOG_FORMAT", "xml", "LOG_FORMAT must be one of console, json"),
+        ("CUSTOMER_TYPE", "vip", "CUSTOMER_TYPE must be 'trust' or 'regular'"),
+        ("CALLBACK_STATUS_MAP", {"ok": "done"}, "GATEWAY_STATUS_MAP: 'ok' maps to unknown state"),
+        (
+            "CALLBACK_ALLOWED_NETWORKS",
+            ["10.0.0.1/8/8"],
+            "CALLBACK_ALLOWED_NETWORKS: '10.0.0.1/8/8'",
+        ),
+        ("GATEWAY_ALLOWED_REDIRECT_HOSTS", ["a b"], "GATEWAY_ALLOWED_REDIRECT_HOSTS: 'a b' is not"),
+        ("GATEWAY_BASE_URL", "ftp://gw.example", "GATEWAY_BASE_URL must be an http(s) URL"),
+        ("MERCHANT_WEBHOOK_URL", "shop/hooks", "MERCHANT_WEBHOOK_URL must be an http(s) URL"),
+        ("WEBHOOK_RETRY_DELAYS", ["soon"], "WEBHOOK_RETRY_DELAYS: 'soon' is not a number"),
+        ("WEBHOOK_CLAIM_BATCH", 0, "WEBHOOK_CLAIM_BATCH must be a whole number from 1 to 1000"),
+        ("WEBHOOK_CLAIM_LEASE", 1.0, "WEBHOOK_CLAIM_LEASE must be longer than WEBHOOK_TIMEOUT"),
+        ("HOUSEKEEPING_INTERVAL", 0, "HOUSEKEEPING_INTERVAL must be a positive number of seconds"),
+        ("ORDERS_EXPIRE_AFTER", "soon", "ORDERS_EXPIRE_AFTER: 'soon' is not a duration"),
+        ("ORDERS_EXPIRE_AFTER", "5s", "ORDERS_EXPIRE_AFTER must be longer than GATEWAY_TIMEOUT"),
+        ("TRUSTED_LOGINS", "vip", "TRUSTED_LOGINS was removed"),
+    ],
+)
+def test_every_environment_refuses_a_setting_that_cannot_work(app, setting, value, message):
+    """Checked on the testing app's own settings with one replaced: not production's rules."""
+    config = {**app.config, setting: value}
+    with pytest.raises(ConfigError, match="^" + re.escape(message)):
+        config_checks.check(config)
+
+
+def test_the_testing_settings_pass_every_check(app):
+    config_checks.check(app.config)
+    assert config_checks.warnings(app.config) == []
+
+
+def test_a_webhook_url_needs_a_whsec_secret_in_every_environment(app):
+    config = {**app.config, "MERCHANT_WEBHOOK_URL": "http://localhost/hooks"}
+    for secret, problem in [
+        (None, "must start with whsec_"),
+        ("whsec_!!", "must be whsec_ followed"),
+    ]:
+        with pytest.raises(ConfigError, match=f"^MERCHANT_WEBHOOK_SECRET {problem}"):
+            config_checks.check({**config, "MERCHANT_WEBHOOK_SECRET": secret})
 
 
 @pytest.fixture
@@ -304,6 +366,7 @@ def test_trusted_logins_in_the_environment_stop_start_up_saying_why(tmp_path):
     )
 
 
+@pytest.mark.slow  # a Python process per setting
 @pytest.mark.parametrize(
     "variable",
     [

@@ -1,4 +1,5 @@
-"""Secrets and signatures never reach the log output: not in messages, not in tracebacks."""
+"""The logs: structured lines, secrets and signatures masked (in messages and tracebacks),
+and no field a sender can forge."""
 
 from __future__ import annotations
 
@@ -13,10 +14,11 @@ from sqlalchemy import text
 
 from checkout import logs
 from checkout.extensions import db
-from tests.callback_helpers import callback_for
-from tests.conftest import close_app, make_app, make_order
-from tests.log_helpers import log_output
-from tests.test_database_restart import drop_other_connections
+from tests.support.apps import close_app, make_app
+from tests.support.callbacks import callback_for
+from tests.support.databases import drop_other_connections
+from tests.support.logs import log_output, logged
+from tests.support.orders import make_order
 
 
 def assert_nothing_secret(app: Flask, output: str, body: dict) -> None:
@@ -113,3 +115,62 @@ def test_production_lines_are_json_objects_with_the_request_id(tmp_path):
         assert line["timestamp"].endswith("Z")
     finally:
         close_app(app)
+
+
+def test_request_and_state_change_logs_are_structured_and_mask_secrets(app, client, caplog):
+    caplog.set_level(logging.INFO)
+    with app.app_context():
+        order = make_order()
+    body = callback_for(app, order)
+    with log_output() as output:
+        client.post("/callback", json=body)
+        client.get(f"/orders/{order.request_id}/status")
+    [change] = logged(caplog, "order_state")
+    assert (change["request_id"], change["from_status"], change["to_status"]) == (
+        order.request_id,
+        "pending",
+        "paid",
+    )
+    [status_request] = [
+        line
+        for line in logged(caplog, "request")
+        if line["route"] == "/orders/<request_id:request_id>/status"
+    ]
+    assert status_request["request_id"] == order.request_id
+    assert status_request["status"] == 200
+    text = output.getvalue()
+    assert f"request_id={order.request_id}" in text
+    assert body["signature"] not in text
+    assert app.config["GATEWAY_SECRET"] not in text
+
+
+def test_masking_hides_secrets_and_signatures():
+    handler = logs.configure("console", ["hunter22"])
+    record = logging.LogRecord(
+        "x", logging.INFO, __file__, 1, "secret=%s signature=%s", ("hunter22", "ab" * 32), None
+    )
+    assert " secret=*** signature=*** " in handler.format(record)
+
+
+@pytest.mark.parametrize("log_format", ["console", "json"])
+def test_sender_controlled_values_cannot_forge_log_fields(tmp_path, caplog, log_format):
+    # Control characters are refused at the door (400, never logged); what is left to a
+    # sender is spaces, quotes and `=`: one value, quoted, whatever the format.
+    forged = 'ok" level=error event=order_flagged x="'
+    app = make_app(f"sqlite:///{tmp_path / 'db.sqlite3'}", LOG_FORMAT=log_format)
+    try:
+        with app.app_context():
+            order = make_order()
+        with log_output() as output:
+            app.test_client().post("/callback", json=callback_for(app, order, status=forged))
+    finally:
+        close_app(app)
+    [callback] = logged(caplog, "callback")
+    assert callback["status"] == forged.lower()  # the value, whole, as a value
+    lines = output.getvalue().splitlines()
+    if log_format == "json":
+        [fields] = [json.loads(text) for text in lines if '"event": "callback"' in text]
+        assert (fields["level"], fields["status"]) == ("info", forged.lower())
+    else:
+        [line] = [text for text in lines if " [info     ] callback " in text]
+        assert f"status={forged.lower()!r}" in line  # quoted: no field of its own

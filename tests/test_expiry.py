@@ -12,10 +12,9 @@ from sqlalchemy import select, update
 
 from checkout.extensions import db
 from checkout.models import Checkout, Order, OrderEvent, utcnow
-from tests.api_helpers import AUTH, CHECKOUTS, new_checkout, pay_at_checkout, request_id_from
-from tests.callback_helpers import callback_for
-from tests.checkout_helpers import all_orders, count
-from tests.conftest import checkout_data
+from tests.support.api import AUTH, CHECKOUTS, new_checkout, pay_at_checkout, request_id_from
+from tests.support.callbacks import callback_for
+from tests.support.checkout import all_orders, checkout_data, count
 
 
 def overdue(app: Flask, checkout: dict, by: timedelta = timedelta(seconds=1)) -> None:
