@@ -18,6 +18,8 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3 import HTTPConnectionPool, HTTPSConnectionPool
 
+from checkout import http_session
+
 USER_AGENT = "Cactus-Checkout-Webhooks/1"
 # What we keep of an answer, and how much we read at most so the connection can be reused.
 KEEP_BYTES = 1024
@@ -149,7 +151,7 @@ class DeliveryClient:
     def __init__(self, connect_timeout: float, total_timeout: float) -> None:
         self.connect_timeout = min(connect_timeout, total_timeout)
         self.total_timeout = total_timeout
-        self.session = requests.Session()
+        self.session = http_session.Session()
         adapter = _DeadlineAdapter()
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
