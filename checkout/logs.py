@@ -131,10 +131,9 @@ class LineFormatter(structlog.stdlib.ProcessorFormatter):
         """Return the record as one masked, rendered line."""
         if not hasattr(record, "_logger"):  # not from structlog: a library's line
             return super().format(record)
-        name = record._name  # type: ignore[attr-defined]
         # A masked copy of the fields: the record itself is left as it came.
         fields = self.masker.mask_fields(cast(EventDict, record.msg))
-        return cast(str, self.render(None, name, fields))
+        return cast(str, self.render(None, record.levelname.lower(), fields))
 
 
 def configure(log_format: str, secrets: Iterable[str]) -> logging.Handler:
