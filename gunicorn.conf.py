@@ -14,12 +14,21 @@ import tempfile
 # workers directly could write its own X-Forwarded-For, which ProxyFix believes. Where the
 # proxy runs on another machine, GUNICORN_BIND names an address only the proxy can reach.
 bind = os.environ.get("GUNICORN_BIND", f"127.0.0.1:{os.environ.get('PORT', '8000')}")
-# Sync workers: each handles one request at a time, so N workers per machine is N at once.
-# Nothing correctness depends on lives in a worker's memory: all state is in the database.
-workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+# Threads: a request spends most of its time waiting for the database (a callback for its
+# commit's fsync), and while one thread waits another runs Python; PostgreSQL flushes the
+# commits of several threads with one fsync. One process per core, 4 threads each, served
+# about twice the callbacks of 2 sync workers (docs/performance.md). Sync workers
+# (GUNICORN_WORKER_CLASS=sync) handle one request at a time each, so they need more
+# processes. Nothing correctness depends on lives in a worker's memory, and each thread's
+# request has its own database session: all state is in the database.
+# An empty value (as .env.example leaves them) means unset.
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS") or "gthread"
+# gunicorn makes any worker with more than one thread a gthread worker: sync ones get one.
+threads = int(os.environ.get("GUNICORN_THREADS") or 4) if worker_class == "gthread" else 1
+cores = multiprocessing.cpu_count()
+workers = int(os.environ.get("WEB_CONCURRENCY") or (cores if threads > 1 else 2 * cores + 1))
 # The app reads it too: it warns at start when per-process rate limits are split among workers.
 os.environ["WEB_CONCURRENCY"] = str(workers)
-worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
 # The gateway call has its own timeouts (GATEWAY_TIMEOUT); this only stops runaway workers.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 30

@@ -1,70 +1,51 @@
 """Profile one endpoint in-process with pyinstrument, to see where a request's time goes.
 
-Usage: `.venv/bin/python -m bench.profile form|status|callback|api [--app checkout|lean]
-[--requests 1000]` (PostgreSQL with BENCH_DATABASE_URL, else SQLite).
+Usage: `.venv/bin/python -m bench.profile ENDPOINT [--app checkout|lean] [--requests 1000]
+[--all]`, ENDPOINT one of form, status, callback_duplicate, callback_fresh, api_checkouts
+(PostgreSQL with BENCH_DATABASE_URL, else SQLite).
 
-Runs the checkout's production configuration, or the lean reference (`bench/lean.py`),
-through Flask's test client: the figures leave out gunicorn and the network but show each
-app's own work, so the two profiles side by side show what the checkout does beyond the
-contract. The first line gives the wall time per request.
+Serves the checkout in its production configuration, or the lean reference
+(`bench/lean.py`), exactly as `bench/cpu.py` measures them: the WSGI callable called as
+gunicorn would, log lines rendered and written to /dev/null. The figures leave out gunicorn
+and the network but show each app's own work, so the two profiles side by side show what
+the checkout does beyond the contract. The first line gives the CPU time per request
+measured without the profiler, then the statements and commits per request.
 """
 
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import tempfile
 import time
 
-from flask import Flask
 from pyinstrument import Profiler
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from bench.run import API_KEY, APP_ENV, prepare_database
-
-
-def make_app(name: str) -> Flask:
-    """Create the checkout (as production runs it) or the lean reference, on DATABASE_URL."""
-    if name == "lean":
-        from bench import lean
-
-        return lean.create_app()
-    from app import create_app
-
-    app = create_app()
-    logging.getLogger().handlers.clear()  # measure the work, not the terminal
-    return app
+from bench.cpu import make_apps, requests_of, run
+from bench.run import APP_ENV, TARGETS, prepare_database
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("endpoint", choices=["form", "status", "callback", "api"])
+    parser.add_argument("endpoint", choices=list(TARGETS))
     parser.add_argument("--app", choices=["checkout", "lean"], default="checkout")
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--all", action="store_true", help="show library frames too")
     args = parser.parse_args()
+    # Before anything imports config.py, which reads the environment once, or
+    # prometheus_client, which chooses there where counts go (files, as under gunicorn).
+    os.environ.update(APP_ENV)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="bench-metrics-")
     with tempfile.TemporaryDirectory() as scratch:
         url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{scratch}/profile.sqlite3"
-        # Before anything imports config.py, which reads the environment once.
-        os.environ.update({**APP_ENV, "DATABASE_URL": url})
-        callbacks = prepare_database(url, orders=args.requests + 50)
-        client = make_app(args.app).test_client()
-        status_url = f"/orders/{callbacks[0]['request_id']}/status"
-        calls = {
-            "form": lambda n: client.get("/"),
-            "status": lambda n: client.get(status_url),
-            "callback": lambda n: client.post("/callback", json=callbacks[n]),
-            "api": lambda n: client.post(
-                "/api/v1/checkouts",
-                json={"site_login": "bench", "amount": 9000, "currency": "KZT"},
-                headers={"Authorization": f"Bearer {API_KEY}"},
-            ),
-        }
-        call = calls[args.endpoint]
-        for n in range(args.requests, args.requests + 50):  # warm up on spare orders
-            call(n)
+        # Slots of `--requests` orders: the warm-up, the timed run, the profiled run.
+        callbacks = prepare_database(url, orders=1 + 3 * args.requests)
+        app = make_apps(url)[args.app]
+        run(app, requests_of(args.endpoint, callbacks, 0, args.requests)[:100])
+        batch = requests_of(args.endpoint, callbacks, 1, args.requests)
+        cpu, _wall, statuses = run(app, batch)
         counts = {"statements": 0, "commits": 0}
         count = {
             name: (lambda *_args, name=name: counts.__setitem__(name, counts[name] + 1))
@@ -73,14 +54,15 @@ def main() -> None:
         event.listen(Engine, "before_cursor_execute", count["statements"])
         event.listen(Engine, "commit", count["commits"])
         profiler = Profiler(interval=0.0002)
+        batch = requests_of(args.endpoint, callbacks, 2, args.requests)
         started = time.perf_counter()
         profiler.start()
-        for n in range(args.requests):
-            call(n)
+        run(app, batch)
         profiler.stop()
-        per_request = (time.perf_counter() - started) / args.requests * 1e6
+        profiled = (time.perf_counter() - started) / args.requests * 1e6
         print(
-            f"{args.app} {args.endpoint}: {per_request:.0f} µs per request (profiled), "
+            f"{args.app} {args.endpoint}: {cpu / args.requests * 1e6:.0f} µs of CPU per request "
+            f"unprofiled, answers {sorted(statuses)}; {profiled:.0f} µs profiled; "
             f"{counts['statements'] / args.requests:.1f} statements and "
             f"{counts['commits'] / args.requests:.1f} commits per request"
         )

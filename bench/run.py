@@ -11,8 +11,10 @@ rounds' ratios, with their spread. PostgreSQL needs BENCH_DATABASE_URL (or
 TEST_DATABASE_URL): its tables are dropped and rebuilt.
 
 `--settings bench` is 2 sync workers; `production` is what `gunicorn.conf.py` chooses by
-itself (its default worker count and class); `gthread` is 2 workers of 4 threads.
-`--compare-workers` runs the status poll and the callbacks under each of those in turn.
+itself (its default worker count and class); `sync` is its former default, 2 × cores + 1
+sync workers; `gthread` is one worker per core with 4 threads each. `--compare-workers`
+runs the status poll and the callbacks under bench, sync and gthread in turn. `--json PATH`
+also writes every row there, for `bench.all`'s summary.
 """
 
 from __future__ import annotations
@@ -92,11 +94,15 @@ class Serving:
         return f"{self.workers} {self.worker_class} workers{threads}"
 
 
+CORES = os.cpu_count() or 1
 SERVINGS = {
     "bench": Serving("bench", 2, "sync"),
     "production": Serving("production", None, None),
-    "gthread": Serving("gthread", 2, "gthread", threads=4),
+    "sync": Serving("sync", 2 * CORES + 1, "sync"),
+    "gthread": Serving("gthread", CORES, "gthread", threads=4),
 }
+# The worker settings compared by --compare-workers.
+COMPARED = ("bench", "sync", "gthread")
 
 
 @dataclass(frozen=True)
@@ -348,6 +354,26 @@ def spread(ratios: list[float]) -> str:
     return f"{statistics.median(ratios):.2f} ({min(ratios):.2f}–{max(ratios):.2f})"
 
 
+def row_figures(engine: str, serving: Serving, row: Row) -> dict:
+    """Return a row as plain data: the medians, and each ratio's median, low and high."""
+
+    def ratio(values: list[float]) -> list[float] | None:
+        return [statistics.median(values), min(values), max(values)] if values else None
+
+    return {
+        "engine": engine,
+        "serving": serving.name,
+        "described": serving.describe(),
+        "endpoint": row.name,
+        "lean": vars(row.lean),
+        "checkout": vars(row.checkout) if row.checkout else None,
+        "lean_x_hello": ratio(row.lean_x_hello),
+        "checkout_x_hello": ratio(row.checkout_x_hello),
+        "checkout_x_lean": ratio(row.checkout_x_lean),
+        "target": TARGETS[row.name],
+    }
+
+
 def print_rows(title: str, rows: list[Row]) -> None:
     print(f"\n{title}")
     print(
@@ -387,15 +413,16 @@ def main() -> None:
     parser.add_argument(
         "--compare-workers",
         action="store_true",
-        help="status and callbacks under each --settings in turn (sync vs gthread)",
+        help="status and callbacks under " + ", ".join(COMPARED) + " in turn (sync vs gthread)",
     )
+    parser.add_argument("--json", type=Path, help="also write every row to this file")
     args = parser.parse_args()
     pg_url = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
     if args.engine in ("postgresql", "both") and not pg_url:
         raise SystemExit("PostgreSQL needs BENCH_DATABASE_URL or TEST_DATABASE_URL")
     servings = [SERVINGS[args.settings]]
     if args.compare_workers:
-        servings = list(SERVINGS.values())
+        servings = [SERVINGS[name] for name in COMPARED]
         if args.endpoints == list(TARGETS):
             args.endpoints = ["status", "callback_duplicate", "callback_fresh"]
     print(
@@ -403,6 +430,7 @@ def main() -> None:
         f" median of {args.rounds} rounds (hello, lean, checkout back to back)"
     )
     engines = ["sqlite", "postgresql"] if args.engine == "both" else [args.engine]
+    figures = []
     for serving in servings:
         for engine in engines:
             with tempfile.TemporaryDirectory() as scratch_dir:
@@ -411,6 +439,9 @@ def main() -> None:
                 rows = bench_engine(engine, url, serving, args, scratch)
             print_rows(f"{engine}, {serving.name}: {serving.describe()}", rows)
             sys.stdout.flush()
+            figures += [row_figures(engine, serving, row) for row in rows]
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=1))
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ import requests
 import urllib3
 from flask_babel import lazy_gettext
 
-from checkout import safe_text, signing
+from checkout import http_session, safe_text, signing
 
 TOKEN_PATH = "/api/jsapi/obtain_token/"
 OPEN_PATH = "/api/jsapi/open/{key}/"
@@ -134,7 +134,7 @@ class GatewayClient:
         # Seconds for the whole exchange: connecting, sending, and reading every byte back.
         self.total_timeout = total_timeout
         self.allowed_redirect_hosts = allowed_redirect_hosts
-        self.session = session or requests.Session()
+        self.session = session or http_session.Session()
 
     def obtain_token(self, token_request: TokenRequest) -> TokenAnswer:
         """Ask the gateway for a payment key, giving up after `total_timeout` seconds.

@@ -13,8 +13,8 @@ import re
 import secrets
 import sys
 import time
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import Any, cast
 
 import structlog
 from flask import Flask, current_app, g, request
@@ -32,6 +32,11 @@ REQUEST_ID_HEADER = "X-Request-ID"
 FORWARDED_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
 # Settings whose values never reach a log line, whatever their length.
 SECRET_SETTINGS = ("SECRET_KEY", "GATEWAY_SECRET", "ADMIN_PASSWORD", "METRICS_TOKEN")
+# Values with no text in them, so nothing to mask: most fields of a line.
+PLAIN_TYPES = (bool, int, float, type(None))
+
+# Bound once (on first use, after `configure`): the request line is written on every request.
+request_log = structlog.get_logger("checkout.requests")
 
 
 class SecretMasker:
@@ -59,21 +64,24 @@ class SecretMasker:
         """Return a value with every text inside it masked."""
         if isinstance(value, str):
             return self.mask(value)
+        if isinstance(value, PLAIN_TYPES):
+            return value
         if isinstance(value, dict):
-            # A signature field's value is masked whatever it looks like.
-            return {
-                key: MASK if "signature" in str(key).lower() else self.mask_value(item)
-                for key, item in value.items()
-            }
+            return self.mask_fields(value)
         if isinstance(value, list | tuple):
             return [self.mask_value(item) for item in value]
-        if isinstance(value, bool | int | float) or value is None:
-            return value
         return self.mask(str(value))
 
-    def __call__(self, _logger: WrappedLogger, _name: str, event_dict: EventDict) -> EventDict:
-        masked: EventDict = self.mask_value(event_dict)
+    def mask_fields(self, fields: Mapping[Any, Any]) -> dict[Any, Any]:
+        """Return the fields with every text masked, and any signature field's whole value."""
+        masked = {}
+        for key, value in fields.items():
+            # A signature field's value is masked whatever it looks like.
+            masked[key] = MASK if "signature" in str(key).lower() else self.mask_value(value)
         return masked
+
+    def __call__(self, _logger: WrappedLogger, _name: str, event_dict: EventDict) -> EventDict:
+        return self.mask_fields(event_dict)
 
 
 def shared_processors() -> list[Processor]:
@@ -96,6 +104,38 @@ def renderer(log_format: str) -> Processor:
     return structlog.dev.ConsoleRenderer(colors=False)
 
 
+class LineFormatter(structlog.stdlib.ProcessorFormatter):
+    """Masks and renders each line: ours straight from their fields, the libraries' through
+    the full chain.
+
+    structlog's own formatter copies every record before it renders it, a second record per
+    line. Our lines arrive with their fields gathered and their traceback rendered, so they
+    need only the masking (which returns a masked copy) and the renderer: the record stays
+    as other handlers (pytest's capture) see it.
+    """
+
+    def __init__(self, masker: SecretMasker, render: Processor) -> None:
+        super().__init__(
+            foreign_pre_chain=shared_processors(),
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,
+                masker,
+                render,
+            ],
+        )
+        self.masker = masker
+        self.render = render
+
+    def format(self, record: logging.LogRecord) -> str:
+        """Return the record as one masked, rendered line."""
+        if not hasattr(record, "_logger"):  # not from structlog: a library's line
+            return super().format(record)
+        # A masked copy of the fields: the record itself is left as it came.
+        fields = self.masker.mask_fields(cast(EventDict, record.msg))
+        return cast(str, self.render(None, record.levelname.lower(), fields))
+
+
 def configure(log_format: str, secrets: Iterable[str]) -> logging.Handler:
     """Route structlog through the standard library, to one masking handler on stderr."""
     structlog.configure(
@@ -110,17 +150,7 @@ def configure(log_format: str, secrets: Iterable[str]) -> logging.Handler:
         cache_logger_on_first_use=True,
     )
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(
-        structlog.stdlib.ProcessorFormatter(
-            foreign_pre_chain=shared_processors(),
-            processors=[
-                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                structlog.processors.format_exc_info,
-                SecretMasker(secrets),
-                renderer(log_format),
-            ],
-        )
-    )
+    handler.setFormatter(LineFormatter(SecretMasker(secrets), renderer(log_format)))
     return handler
 
 
@@ -160,7 +190,7 @@ def log_request(response: Response) -> Response:
     started = g.get("request_started")
     duration = (time.perf_counter() - started) * 1000 if started else 0.0
     order = (request.view_args or {}).get("request_id") or g.get("order_request_id")
-    structlog.get_logger("checkout.requests").info(
+    request_log.info(
         "request",
         method=request.method,
         route=request.url_rule.rule if request.url_rule else None,

@@ -1,11 +1,13 @@
 """Security headers: a strict Content-Security-Policy and friends on every response, and
-`no_store` for the responses that hold tokens or customers' data."""
+`no_store` for the responses that hold tokens or customers' data; the signed session
+cookie."""
 
 from __future__ import annotations
 
 from flask import Flask, current_app
 from werkzeug.wrappers import Response
 
+from checkout import sessions
 from checkout.gateway_config import gateway_origin
 
 
@@ -69,3 +71,4 @@ def no_store(response: Response) -> Response:
 
 def init_app(app: Flask) -> None:
     app.after_request(add_security_headers)
+    sessions.init_app(app)

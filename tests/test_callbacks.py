@@ -6,10 +6,11 @@ import json
 from urllib.parse import urlencode
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from checkout.extensions import db
 from checkout.models import CallbackRecord, Order, OrderEvent
+from tests.support.apps import close_app, make_app
 from tests.support.callbacks import callback_for
 from tests.support.orders import make_order
 from tests.support.webhooks import outbox, payload, webhook_settings
@@ -478,3 +479,43 @@ def test_callbacks_from_outside_the_allow_list_are_refused_and_recorded(app, cli
     with app.app_context():
         outcomes = [record.outcome for record in db.session.query(CallbackRecord).all()]
     assert outcomes == ["forbidden_source", "accepted"]
+
+
+def test_a_callback_is_one_transaction_on_one_connection_and_one_commit(database_url):
+    """Store-first and apply-once hold because every statement of a callback (its record,
+    the order's compare-and-set, the timeline line, the outbox event, the outcome) runs in
+    one transaction: a statement sent on another connection would commit on its own."""
+    app = make_app(database_url, **webhook_settings())
+    statements: list[tuple[int, str]] = []
+    commits: list[int] = []
+
+    def statement(conn, _cursor, sql: str, *_args) -> None:
+        statements.append((id(conn.connection.dbapi_connection), sql.split(None, 1)[0].upper()))
+
+    def commit(conn) -> None:
+        commits.append(id(conn.connection.dbapi_connection))
+
+    try:
+        with app.app_context():
+            order = make_order()
+            engine = db.engine
+        event.listen(engine, "before_cursor_execute", statement)
+        event.listen(engine, "commit", commit)
+        try:
+            answer = app.test_client().post("/callback", json=callback_for(app, order))
+        finally:
+            event.remove(engine, "before_cursor_execute", statement)
+            event.remove(engine, "commit", commit)
+    finally:
+        close_app(app)
+    assert answer.json["outcome"] == "accepted"
+    assert [kind for _, kind in statements] == [
+        "INSERT",  # the record, as received
+        "SELECT",  # the order
+        "UPDATE",  # the order's compare-and-set
+        "INSERT",  # its timeline line
+        "INSERT",  # the merchant's order.paid event
+        "UPDATE",  # the record's outcome
+    ]
+    assert {connection for connection, _ in statements} == set(commits)
+    assert len(commits) == 1

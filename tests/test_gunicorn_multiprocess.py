@@ -1,11 +1,13 @@
-"""Several gunicorn worker processes (the `pg_gunicorn` fixture) on one PostgreSQL database
-apply each change once."""
+"""Several gunicorn worker processes (the `pg_gunicorn` fixture), and several threads in each
+(gthread, as gunicorn.conf.py serves by default), on one PostgreSQL database apply each
+change once."""
 
 from __future__ import annotations
 
 import json
 import random
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -15,6 +17,7 @@ from sqlalchemy import func, select
 from checkout.extensions import db
 from checkout.models import Order, OrderEvent
 from tests.support.callbacks import callback_for
+from tests.support.gunicorn import Served, gunicorn
 from tests.support.orders import make_order
 from tests.support.wait import wait_for
 
@@ -22,6 +25,25 @@ from tests.support.wait import wait_for
 pytestmark = pytest.mark.slow
 
 ORDERS = 28
+
+
+@pytest.fixture
+def pg_gunicorn_threads(pg_app, tmp_path) -> Iterator[Served]:
+    """The app on pg_app's database under 2 gthread workers × 4 threads, logging JSON."""
+    _, url = pg_app
+    env = {"APP_ENV": "testing", "DATABASE_URL": url, "LOG_FORMAT": "json"}
+    log_path = tmp_path / "gunicorn.log"
+    options = ["--threads", "4"]
+    with gunicorn(
+        env=env, workers=2, worker_class="gthread", options=options, log_path=log_path
+    ) as served:
+        yield served
+
+
+@pytest.fixture(params=["pg_gunicorn", "pg_gunicorn_threads"], ids=["sync", "gthread"])
+def served(request) -> Served:
+    """The app under 4 sync workers, then under 2 gthread workers × 4 threads."""
+    return request.getfixturevalue(request.param)
 
 
 def plan_deliveries(app, orders: list[Order]) -> tuple[list[dict], dict[str, str]]:
@@ -46,9 +68,9 @@ def plan_deliveries(app, orders: list[Order]) -> tuple[list[dict], dict[str, str
     return bodies, expected
 
 
-def test_gunicorn_workers_apply_concurrent_callbacks_once(pg_app, pg_gunicorn):
+def test_gunicorn_workers_apply_concurrent_callbacks_once(pg_app, served):
     app, _ = pg_app
-    base = pg_gunicorn.url
+    base = served.url
     with app.app_context():
         orders = [make_order() for _ in range(ORDERS)]
         bodies, expected = plan_deliveries(app, orders)
@@ -76,9 +98,9 @@ def test_gunicorn_workers_apply_concurrent_callbacks_once(pg_app, pg_gunicorn):
     expected_paid = sorted(rid for rid, state in expected.items() if state == "paid")
     # The workers write their last lines a moment after answering.
     wait_for(
-        lambda: sorted(paid_lines(pg_gunicorn.log())) == expected_paid,
+        lambda: sorted(paid_lines(served.log())) == expected_paid,
         message=lambda: (
-            f"not exactly one change to paid per paid order: {paid_lines(pg_gunicorn.log())}"
+            f"not exactly one change to paid per paid order: {paid_lines(served.log())}"
         ),
     )
 

@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, insert, or_, select, update
 
 from checkout.extensions import db
 from checkout.models import CallbackRecord, Order
-from checkout.repository import write
+from checkout.repository import write_rows
 
 STORED_COLUMNS = (
     "received_at",
@@ -41,14 +41,14 @@ ABOUT_ORDER = select(CallbackRecord).where(
 def insert_record(record: CallbackRecord) -> int:
     """Insert the record as it stands and return its id."""
     values = {column: getattr(record, column) for column in STORED_COLUMNS}
-    record_id: int = write(INSERT_RECORD, values).scalar_one()
+    record_id: int = write_rows(INSERT_RECORD, values).scalar_one()
     return record_id
 
 
 def write_findings(record: CallbackRecord) -> None:
     """Write what processing learnt (outcome, detail, order...) onto the stored record."""
     findings = {column: getattr(record, column) for column in FINDINGS}
-    write(UPDATE_RECORD, {"match_id": record.id, **findings})
+    write_rows(UPDATE_RECORD, {"match_id": record.id, **findings})
 
 
 def find(record_id: int) -> CallbackRecord | None:

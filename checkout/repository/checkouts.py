@@ -10,12 +10,12 @@ from sqlalchemy import inspect as sa_inspect
 
 from checkout.extensions import db
 from checkout.models import Checkout, CheckoutStatus, IdempotencyKey, Order
-from checkout.repository import write
+from checkout.repository import write, write_rows
 from checkout.repository.orders import LIVE_STATUSES
 
 # The caller chooses every value, public id included, and answers from them: the row needs
-# no RETURNING, and the ORM no unit of work (`raw` runs the INSERT as written).
-INSERT_CHECKOUT = insert(Checkout).execution_options(dml_strategy="raw")
+# no RETURNING, and the ORM no unit of work (`write_rows` runs the INSERT as written).
+INSERT_CHECKOUT = insert(Checkout)
 # (attribute, column) of every column a new checkout sets: all but the generated id.
 CHECKOUT_COLUMNS = [
     (attribute.key, attribute.columns[0])
@@ -60,7 +60,7 @@ DELETE_KEYS_BEFORE = delete(IdempotencyKey).where(IdempotencyKey.created_at < bi
 def insert_checkout(checkout: Checkout) -> None:
     """Insert a new checkout, built in full by the caller, as one INSERT."""
     values = {column.key: getattr(checkout, attribute) for attribute, column in CHECKOUT_COLUMNS}
-    write(INSERT_CHECKOUT, values)
+    write_rows(INSERT_CHECKOUT, values)
 
 
 def find(public_id: str) -> Checkout | None:
@@ -126,7 +126,7 @@ def insert_key(key: str, fingerprint: str, status_code: int, response_body: str)
         "status_code": status_code,
         "response_body": response_body,
     }
-    write(INSERT_KEY, params)
+    write_rows(INSERT_KEY, params)
 
 
 def delete_keys_before(cutoff: datetime) -> int:

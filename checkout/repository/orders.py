@@ -9,7 +9,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 
 from checkout.extensions import db
 from checkout.models import Order, OrderEvent, OrderStatus, utcnow
-from checkout.repository import read_first, write
+from checkout.repository import read_first, write, write_rows
 
 LIVE_STATUSES = (OrderStatus.CREATED, OrderStatus.PENDING)
 
@@ -107,7 +107,7 @@ def add_event(
         "detail": detail,
         "created_at": utcnow(),
     }
-    write(INSERT_EVENT, params)
+    write_rows(INSERT_EVENT, params)
 
 
 def events_of(order: Order) -> list[OrderEvent]:

@@ -18,6 +18,8 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3 import HTTPConnectionPool, HTTPSConnectionPool
 
+from checkout import http_session
+
 USER_AGENT = "Cactus-Checkout-Webhooks/1"
 # What we keep of an answer, and how much we read at most so the connection can be reused.
 KEEP_BYTES = 1024
@@ -60,12 +62,17 @@ class _Deadline:
 class _Watchdog:
     """One thread per client that enforces the deadline of the request under way.
 
-    A thread per request (threading.Timer) would cost a thread start on every delivery.
+    A thread per request (threading.Timer) would cost a thread start on every delivery,
+    and waking the thread on every request would cost two switches between threads. It
+    sleeps until the deadline it last saw: every later deadline comes after it, so the
+    thread needs waking only when it sleeps with no deadline at all (or for a sooner one).
     """
 
     def __init__(self) -> None:
         self._changed = threading.Condition()
         self._deadline: _Deadline | None = None
+        # When the thread wakes by itself next (monotonic time), None: only when woken.
+        self._wakes_at: float | None = None
         self._closed = False
         self._thread: threading.Thread | None = None
 
@@ -78,7 +85,8 @@ class _Watchdog:
                 )
                 self._thread.start()
             self._deadline = deadline
-            self._changed.notify()
+            if deadline is not None and (self._wakes_at is None or deadline.at < self._wakes_at):
+                self._changed.notify()
 
     def close(self) -> None:
         with self._changed:
@@ -89,13 +97,11 @@ class _Watchdog:
         with self._changed:
             while not self._closed:
                 deadline = self._deadline
-                if deadline is None:
-                    self._changed.wait()
-                elif time.monotonic() >= deadline.at:
+                if deadline is not None and time.monotonic() >= deadline.at:
                     deadline.cut()
-                    self._deadline = None
-                else:
-                    self._changed.wait(deadline.at - time.monotonic())
+                    self._deadline = deadline = None
+                self._wakes_at = deadline.at if deadline is not None else None
+                self._changed.wait(deadline.at - time.monotonic() if deadline is not None else None)
 
 
 class _Watched:
@@ -145,7 +151,7 @@ class DeliveryClient:
     def __init__(self, connect_timeout: float, total_timeout: float) -> None:
         self.connect_timeout = min(connect_timeout, total_timeout)
         self.total_timeout = total_timeout
-        self.session = requests.Session()
+        self.session = http_session.Session()
         adapter = _DeadlineAdapter()
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)

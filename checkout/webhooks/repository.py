@@ -15,7 +15,7 @@ from sqlalchemy import Row, Select, bindparam, case, func, insert, or_, select, 
 from sqlalchemy.orm import selectinload
 
 from checkout.extensions import db
-from checkout.repository import page_of, write
+from checkout.repository import page_of, write, write_rows
 from checkout.webhooks.models import DeliveryState, EventType, WebhookAttempt, WebhookEvent
 
 INSERT_EVENT = insert(WebhookEvent)
@@ -48,17 +48,13 @@ CLAIM_DUE = (
         WebhookEvent.next_attempt_at,
     )
 )
-# Attempts and settlements are written a batch at a time, one parameter set per event;
-# `raw` / `core_only` send them as one executemany, with no ORM objects to build.
-INSERT_ATTEMPTS = insert(WebhookAttempt).execution_options(dml_strategy="raw")
+# Attempts and settlements are written a batch at a time, one parameter set per event,
+# each batch as one executemany (`write_rows`: no ORM objects to build).
+INSERT_ATTEMPTS = insert(WebhookAttempt)
 # Only while the claim is still this worker's: one that outlived its lease changes nothing.
-UPDATE_CLAIMED = (
-    update(WebhookEvent)
-    .where(
-        WebhookEvent.id == bindparam("match_id"),
-        WebhookEvent.claimed_by == bindparam("match_token"),
-    )
-    .execution_options(dml_strategy="core_only")
+UPDATE_CLAIMED = update(WebhookEvent).where(
+    WebhookEvent.id == bindparam("match_id"),
+    WebhookEvent.claimed_by == bindparam("match_token"),
 )
 UPDATE_UNCLAIMED = (
     update(WebhookEvent)
@@ -87,7 +83,7 @@ EVENTS_OF_ORDER = (
 
 def insert_event(**values: Any) -> None:
     """Write an event into the outbox."""
-    write(INSERT_EVENT, values)
+    write_rows(INSERT_EVENT, values)
 
 
 def claim_due(token: str, until: datetime, now: datetime, limit: int) -> list[Row[Any]]:
@@ -100,13 +96,13 @@ def claim_due(token: str, until: datetime, now: datetime, limit: int) -> list[Ro
 
 def insert_attempts(attempts: list[dict[str, Any]]) -> None:
     """Record attempts to deliver events: one row each."""
-    write(INSERT_ATTEMPTS, attempts)
+    write_rows(INSERT_ATTEMPTS, attempts)
 
 
 def settle_claimed(settlements: list[dict[str, Any]]) -> None:
     """Write each settlement's values onto its event (`match_id`) while the claim
     (`match_token`) still holds it; every settlement sets the same columns."""
-    write(UPDATE_CLAIMED, settlements)
+    write_rows(UPDATE_CLAIMED, settlements)
 
 
 def reset_unclaimed(webhook_id: str, now: datetime) -> bool:

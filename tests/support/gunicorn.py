@@ -25,7 +25,7 @@ from tests.support.wait import wait_for
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG_FILE = ROOT / "gunicorn.conf.py"
 # Settings of the developer's shell that would change what is served: each launch says
-# what it needs. WEB_CONCURRENCY and GUNICORN_WORKER_CLASS unset let gunicorn.conf.py decide.
+# what it needs. The worker settings unset let gunicorn.conf.py decide.
 FOREIGN_SETTINGS = (
     "APP_ENV",
     "DATABASE_URL",
@@ -40,6 +40,7 @@ FOREIGN_SETTINGS = (
     "PROMETHEUS_MULTIPROC_DIR",
     "WEB_CONCURRENCY",
     "GUNICORN_WORKER_CLASS",
+    "GUNICORN_THREADS",
     "GUNICORN_BIND",
     "PORT",
 )
@@ -90,7 +91,8 @@ def gunicorn(
     :param workers: the worker count (None: the config file's choice, or gunicorn's one).
     :param worker_class: e.g. ``sync`` or ``gthread`` (None: the config file's, or sync).
     :param config_file: start from gunicorn.conf.py, as production does; without it,
-        gunicorn's own defaults.
+        gunicorn's own defaults — though gunicorn still reads ./gunicorn.conf.py from the
+        project's root, so name the workers and threads that matter.
     :param options: more command-line options, e.g. ``["--threads", "4"]``.
     :param port: the port, for a caller that must name its URL in `env` before the start.
     :param log_path: where gunicorn's output goes (a temporary file by default).
@@ -104,6 +106,10 @@ def gunicorn(
         command += ["--workers", str(workers)]
     if worker_class is not None:
         command += ["--worker-class", worker_class]
+    if worker_class == "sync":
+        # gunicorn reads ./gunicorn.conf.py even without --config, and a sync worker given
+        # its threads would run as a gthread one.
+        command += ["--threads", "1"]
     # The control socket's default path is shared by every gunicorn on the machine.
     command += [*options, "--bind", f"127.0.0.1:{port}", "--no-control-socket", target]
     with ExitStack() as cleanup:

@@ -167,6 +167,41 @@ def test_the_total_time_out_bounds_an_answer_that_trickles():
     assert elapsed < 2
 
 
+def test_an_answer_that_trickles_after_quick_ones_is_cut_at_its_own_deadline(receiver):
+    """The deadline thread sleeps through quick answers; a later slow one is still cut."""
+    client = DeliveryClient(connect_timeout=1, total_timeout=1)
+    for _ in range(3):
+        assert client.post(receiver.url, "{}", {}).delivered
+    time.sleep(0.5)  # the quick answers' deadlines are half gone, the next one's is whole
+    with trickling_server(0.1) as url:
+        started = time.monotonic()
+        answer = client.post(url, "{}", {})
+        elapsed = time.monotonic() - started
+    client.close()
+    assert answer.error == "no complete answer within 1 s"
+    assert 0.9 < elapsed < 2
+
+
+class CountingCondition(threading.Condition):
+    """A condition that counts how often a thread waiting on it is woken."""
+
+    notified = 0
+
+    def notify(self, n: int = 1) -> None:
+        self.notified += 1
+        super().notify(n)
+
+
+def test_quick_deliveries_do_not_wake_the_deadline_thread(receiver):
+    """Waking it on every delivery cost the worker two switches between threads each."""
+    client = DeliveryClient(connect_timeout=1, total_timeout=5)
+    client.watchdog._changed = condition = CountingCondition()
+    for _ in range(20):
+        assert client.post(receiver.url, "{}", {}).delivered
+    client.close()
+    assert condition.notified <= 2  # the first deadline, and close()
+
+
 def test_the_session_reuses_its_connection(build_app, receiver):
     app = build_app(receiver.url)
     for _ in range(3):
