@@ -13,11 +13,11 @@ from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
-import requests
 import structlog
 from flask import Flask, current_app, request, url_for
 from werkzeug.exceptions import ServiceUnavailable
 
+from checkout import http_session
 from checkout.gateway import GatewayClient, host_of
 from config import ConfigError
 
@@ -164,7 +164,7 @@ def gateway_client() -> GatewayClient:
     config = current_app.config
     session = current_app.extensions.get("gateway_session")
     if session is None:
-        session = current_app.extensions["gateway_session"] = requests.Session()
+        session = current_app.extensions["gateway_session"] = http_session.Session()
     return GatewayClient(
         api_base_url=required_gateway().api_base_url(),
         secret=config["GATEWAY_SECRET"],

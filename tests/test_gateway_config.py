@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 
 from app import create_app
-from checkout import gateway_config
+from checkout import gateway_config, http_session
 from checkout.models import Order
 from config import ProductionConfig
 from tests.support.api import AUTH, CHECKOUTS
@@ -169,3 +169,15 @@ def test_every_gateway_client_of_an_app_shares_one_pooled_session(live_app: Flas
         other_app = gateway_config.gateway_client()
     assert first is not second and first.session is second.session
     assert other_app.session is not first.session
+
+
+def test_the_gateway_session_reads_the_proxy_environment_once_at_its_start(
+    live_app: Flask, monkeypatch
+):
+    """Like webhook deliveries: proxies as at start, and never a `.netrc` password."""
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    with live_app.test_request_context("/"):
+        session = gateway_config.gateway_client().session
+    monkeypatch.setenv("HTTPS_PROXY", "http://elsewhere.internal:3128")
+    assert isinstance(session, http_session.Session) and not session.trust_env
+    assert session.proxies["https"] == "http://proxy.internal:3128"
