@@ -170,6 +170,10 @@ def scrape_time_metrics(pending_expiry: timedelta) -> list[GaugeMetricFamily]:
     """
     now = utcnow()
     stuck = stored_orders.count_pending_created_before(now - pending_expiry)
+    # Attempts before the backlog: a worker stores an attempt and its event's new state in
+    # one commit, so an attempt this scrape sees has its event out of the backlog too. The
+    # other order could show a delivered attempt whose event still waits.
+    counts = outbox_repository.attempts_since(now - RECENT)
     backlog, oldest = outbox_repository.backlog()
     attempts = GaugeMetricFamily(
         "checkout_webhook_attempts_recent",
@@ -177,7 +181,6 @@ def scrape_time_metrics(pending_expiry: timedelta) -> list[GaugeMetricFamily]:
         "answer) or failed (anything else). Read from the attempts every worker stores.",
         labels=["result"],
     )
-    counts = outbox_repository.attempts_since(now - RECENT)
     for result, count in counts.items():
         attempts.add_metric([result], count)
     return [

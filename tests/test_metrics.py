@@ -5,6 +5,7 @@ Counters live for the whole test process, so each test compares a scrape before 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -12,6 +13,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select, text, update
 
+from checkout import metrics
 from checkout.extensions import db
 from checkout.models import utcnow
 from checkout.webhooks import outbox
@@ -270,3 +272,39 @@ def test_a_change_rolled_back_is_not_counted(sqlite_url):
     assert value(after, paid) - value(before, paid) == 0
     errors = "checkout_callbacks_total"
     assert value(after, errors, outcome="error") - value(before, errors, outcome="error") == 1
+
+
+def test_a_scrape_never_shows_a_delivered_attempt_whose_event_still_waits(
+    database_url, monkeypatch
+):
+    """A worker commits between the scrape's two reads: whichever it read first, the two
+    must agree (the deployment test's flake: backlog 1 beside its delivered attempt)."""
+    with fake_gateway(Reply(json={"ok": True})) as receiver:
+        app = make_app(database_url, METRICS_TOKEN=TOKEN, **webhook_settings(receiver.url))
+        try:
+            client = app.test_client()
+            with app.app_context():
+                order = make_order()
+            assert client.post("/callback", json=callback_for(app, order)).status_code == 200
+            delivered = []
+
+            def then_a_worker_delivers(read):
+                def reading(*args):
+                    answer = read(*args)
+                    if not delivered:
+                        worker = threading.Thread(target=lambda: delivered.append(deliver_due(app)))
+                        worker.start()
+                        worker.join()
+                    return answer
+
+                return reading
+
+            for name in ("backlog", "attempts_since"):
+                read = getattr(metrics.outbox_repository, name)
+                monkeypatch.setattr(metrics.outbox_repository, name, then_a_worker_delivers(read))
+            samples = scrape(client)
+            assert delivered == [1]
+            shown = value(samples, "checkout_webhook_attempts_recent", result="delivered")
+            assert (shown, value(samples, "checkout_webhook_backlog")) in {(0, 1), (0, 0), (1, 0)}
+        finally:
+            close_app(app)
