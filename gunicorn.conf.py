@@ -14,15 +14,14 @@ import tempfile
 # workers directly could write its own X-Forwarded-For, which ProxyFix believes. Where the
 # proxy runs on another machine, GUNICORN_BIND names an address only the proxy can reach.
 bind = os.environ.get("GUNICORN_BIND", f"127.0.0.1:{os.environ.get('PORT', '8000')}")
-# Threads: a request spends most of its time waiting for the database (a callback for its
-# commit's fsync), and while one thread waits another runs Python; PostgreSQL flushes the
-# commits of several threads with one fsync. One process per core, 4 threads each, served
-# about twice the callbacks of 2 sync workers (docs/performance.md). Sync workers
-# (GUNICORN_WORKER_CLASS=sync) handle one request at a time each, so they need more
-# processes. Nothing correctness depends on lives in a worker's memory, and each thread's
-# request has its own database session: all state is in the database.
+# Sync workers, 2 × cores + 1: on a quiet 2-core machine they served callbacks as fast as
+# one gthread worker per core × 4 threads (PostgreSQL: 709-713 vs 707 duplicates/s, 502-506
+# vs 508 fresh/s) with lower p99 (17-27 vs 27-37 ms), and far lower on SQLite (one writer
+# at a time: 16-83 vs 341-539 ms); docs/performance.md. GUNICORN_WORKER_CLASS=gthread
+# serves GUNICORN_THREADS requests per process instead: nothing correctness depends on
+# lives in a worker's memory, and each thread's request has its own database session.
 # An empty value (as .env.example leaves them) means unset.
-worker_class = os.environ.get("GUNICORN_WORKER_CLASS") or "gthread"
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS") or "sync"
 # gunicorn makes any worker with more than one thread a gthread worker: sync ones get one.
 threads = int(os.environ.get("GUNICORN_THREADS") or 4) if worker_class == "gthread" else 1
 cores = multiprocessing.cpu_count()

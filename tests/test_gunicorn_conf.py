@@ -1,4 +1,4 @@
-"""gunicorn.conf.py's workers: gthread by default, one process per core, threads settable."""
+"""gunicorn.conf.py's workers: sync by default, 2 × cores + 1; gthread with settable threads."""
 
 from __future__ import annotations
 
@@ -30,19 +30,28 @@ def settings(monkeypatch, tmp_path):
     return read
 
 
-def test_threads_serve_by_default_one_process_per_core(settings):
+def test_sync_workers_serve_by_default_two_per_core_and_one(settings):
+    """As fast as threads for callbacks here, with the lower tail (docs/performance.md)."""
+    assert settings() == ("sync", 2 * multiprocessing.cpu_count() + 1, 1)
+
+
+def test_gthread_serves_one_process_per_core_with_four_threads(settings):
     """While one thread waits on the database (a callback's commit), another runs."""
-    assert settings() == ("gthread", multiprocessing.cpu_count(), 4)
+    assert settings(GUNICORN_WORKER_CLASS="gthread") == ("gthread", multiprocessing.cpu_count(), 4)
 
 
 def test_the_thread_count_is_read_from_the_environment(settings):
-    assert settings(GUNICORN_THREADS="8", WEB_CONCURRENCY="3") == ("gthread", 3, 8)
+    assert settings(GUNICORN_WORKER_CLASS="gthread", GUNICORN_THREADS="8", WEB_CONCURRENCY="3") == (
+        "gthread",
+        3,
+        8,
+    )
 
 
 def test_empty_settings_are_unset_as_in_env_example(settings):
     cores = multiprocessing.cpu_count()
     empty = {name: "" for name in SETTINGS}
-    assert settings(**empty) == ("gthread", cores, 4)
+    assert settings(**empty) == ("sync", 2 * cores + 1, 1)
 
 
 def test_sync_workers_stay_single_threaded_with_more_processes(settings):
